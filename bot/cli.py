@@ -1,0 +1,61 @@
+"""`condabot` entry point: parse arguments, run one command, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.commands import COMMANDS
+from bot.errors import CondabotError
+from bot.secrets import RedactingFilter, redact
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="condabot",
+        description="Keep Miniconda and Anaconda Docker images current and published.",
+    )
+    parser.add_argument("--version", action="version", version=f"condabot {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(subparsers)
+    return parser
+
+
+def _configure_logging(verbosity: int) -> None:
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbosity, 2)]
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
+    handler.setFormatter(logging.Formatter("condabot: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose or int(os.environ.get("CONDABOT_VERBOSE", "0") or 0))
+    try:
+        code: int = args.func(args)
+    except CondabotError as exc:
+        print(f"condabot: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("condabot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for -vv
+        logging.getLogger(__name__).debug("unexpected error", exc_info=True)
+        print(
+            f"condabot: internal error: {redact(repr(exc))[:300]}; rerun with -vv and report it",
+            file=sys.stderr,
+        )
+        return 70
+    return code

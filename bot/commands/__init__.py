@@ -1,0 +1,9 @@
+"""One module per `condabot` subcommand, each with `add_parser(subparsers)` and `run(args)`."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from bot.commands import upstream as upstream
+
+COMMANDS: tuple[ModuleType, ...] = (upstream,)

@@ -1,0 +1,1 @@
+"""Upstream discovery: what repo.anaconda.com has published."""

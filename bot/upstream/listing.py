@@ -1,0 +1,102 @@
+"""Turn raw `.files.json` documents into a validated `Listing`. Pure.
+
+Validation comes before trust: a filename must be strictly safe, a sha256 exactly
+64 lowercase hex digits, a size a positive integer and an mtime a finite number.
+Entries that fail are kept as `InvalidEntry` so they can be reported, never used.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.upstream.model import Installer, InvalidEntry, LatestAlias, Listing
+from bot.upstream.names import SAFE_FILENAME, parse_alias_name, parse_installer_name
+
+log = logging.getLogger(__name__)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _entry_problem(filename: str, entry: Any) -> str | None:
+    if not SAFE_FILENAME.match(filename):
+        return "filename has characters outside [A-Za-z0-9._-]"
+    if not isinstance(entry, Mapping):
+        return "entry is not an object"
+    sha256, size, mtime = entry.get("sha256"), entry.get("size"), entry.get("mtime")
+    if not isinstance(sha256, str) or not _SHA256.match(sha256):
+        return "sha256 is not 64 lowercase hex digits"
+    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+        return "size is not a positive integer"
+    if isinstance(mtime, bool) or not isinstance(mtime, int | float) or not math.isfinite(mtime):
+        return "mtime is not a number"
+    return None
+
+
+def parse_listing(documents: Mapping[str, Mapping[str, Any]], base_url: str) -> Listing:
+    """Parse `{directory: files.json document}` into one Listing.
+
+    `base_url` is the upstream root (e.g. https://repo.anaconda.com); installer URLs
+    are built from it, so a mirror yields mirror URLs.
+    """
+    installers: list[Installer] = []
+    raw_aliases: list[tuple[str, Mapping[str, Any]]] = []
+    invalid: list[InvalidEntry] = []
+    unrecognized: list[str] = []
+    root = base_url.rstrip("/")
+    for directory, document in documents.items():
+        for filename, entry in document.items():
+            name = parse_installer_name(filename)
+            alias = None if name else parse_alias_name(filename)
+            if name is None and alias is None:
+                unrecognized.append(f"{directory}/{filename}")
+                continue
+            problem = _entry_problem(filename, entry)
+            if problem:
+                invalid.append(InvalidEntry(directory, filename, problem))
+                continue
+            if name is None:
+                raw_aliases.append((filename, entry))
+                continue
+            installers.append(
+                Installer(
+                    filename=filename,
+                    name=name,
+                    sha256=entry["sha256"],
+                    size=entry["size"],
+                    mtime=float(entry["mtime"]),
+                    url=f"{root}/{directory}/{filename}",
+                )
+            )
+    if unrecognized:
+        log.debug("%d listing names match no installer scheme: %s", len(unrecognized), unrecognized)
+    installers.sort(key=lambda i: (i.product, i.os, i.arch, i.version.sort_key(), i.filename))
+    return Listing(
+        installers=tuple(installers),
+        aliases=_resolve_aliases(raw_aliases, installers),
+        invalid=tuple(invalid),
+        unrecognized=tuple(unrecognized),
+    )
+
+
+def _resolve_aliases(
+    raw: list[tuple[str, Mapping[str, Any]]], installers: list[Installer]
+) -> tuple[LatestAlias, ...]:
+    by_sha: dict[str, Installer] = {}
+    for installer in installers:
+        by_sha.setdefault(installer.sha256, installer)
+    aliases = []
+    for filename, entry in raw:
+        parsed = parse_alias_name(filename)
+        assert parsed is not None  # only alias names reach here
+        product, os, arch, ext = parsed
+        target = by_sha.get(entry["sha256"])
+        if target is not None and (target.product, target.os, target.arch) != parsed[:3]:
+            target = None  # same bytes under another platform's name: not a usable alias
+        aliases.append(
+            LatestAlias(filename, product, os, arch, ext, entry["sha256"], entry["mtime"], target)
+        )
+    return tuple(sorted(aliases, key=lambda a: a.filename))

@@ -1,0 +1,104 @@
+"""Ordering of installer versions across every upstream naming era.
+
+Conda-era versions (`23.5.2-0`), calendar versions (`2023.07-2`) and old four-part
+versions (`4.7.12.1`) all map onto a semver core (the first three parts, zero
+padded) plus the remaining parts and the build number, compared in that order.
+The original text is kept: it is what appears in filenames and tags.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+
+import semver
+
+_VERSION = re.compile(r"^(?P<release>\d+(?:\.\d+){0,3})(?:-(?P<build>\d+))?$")
+
+
+@functools.total_ordering
+@dataclass(frozen=True, eq=False)
+class Version:
+    text: str
+    release: tuple[int, ...]
+    build: int | None
+    # Computed once: sorting thousands of installers must not rebuild semver objects.
+    key: tuple[semver.Version, tuple[int, ...], int] = field(repr=False)
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        match = _VERSION.match(text)
+        if not match:
+            raise ValueError(f"not an installer version: {text!r}")
+        release = tuple(int(part) for part in match["release"].split("."))
+        build = None if match["build"] is None else int(match["build"])
+        major, minor, patch = (*release, 0, 0)[:3]
+        # A missing build number sorts before build 0: `2023.03` < `2023.03-0`.
+        key = (semver.Version(major, minor, patch), release[3:], -1 if build is None else build)
+        return cls(text, release, build, key)
+
+    @property
+    def upstream(self) -> str:
+        """The release without the build number: `26.5.3` of `26.5.3-1`."""
+        return self.text.split("-", 1)[0]
+
+    @property
+    def series(self) -> str:
+        """Major.minor as written upstream: `26.5` of `26.5.3-1`, `2023.07` of `2023.07-2`."""
+        return ".".join(self.upstream.split(".")[:2])
+
+    @property
+    def core(self) -> semver.Version:
+        return self.key[0]
+
+    def sort_key(self) -> tuple[semver.Version, tuple[int, ...], int]:
+        return self.key
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.sort_key() < other.sort_key()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Version):
+            return NotImplemented
+        return self.sort_key() == other.sort_key()
+
+    def __hash__(self) -> int:
+        return hash(self.sort_key())
+
+    def __str__(self) -> str:
+        return self.text
+
+
+_COMPARATOR = re.compile(r"^(?P<op>>=|<=|==|!=|>|<)\s*(?P<version>[0-9][0-9.\-]*)$")
+_OPS = {
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+}
+
+
+@dataclass(frozen=True)
+class VersionRange:
+    """A comma-separated conjunction of comparators, e.g. `>=24.1.0,<27`."""
+
+    text: str
+    clauses: tuple[tuple[str, Version], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> VersionRange:
+        clauses = []
+        for raw in text.split(","):
+            match = _COMPARATOR.match(raw.strip())
+            if not match:
+                raise ValueError(f"not a version comparator: {raw.strip()!r} (e.g. >=24.1.0)")
+            clauses.append((match["op"], Version.parse(match["version"])))
+        return cls(text, tuple(clauses))
+
+    def __contains__(self, version: Version) -> bool:
+        return all(_OPS[op](version, bound) for op, bound in self.clauses)
