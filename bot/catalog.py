@@ -26,7 +26,7 @@ DEFAULT_PATH = Path("dockerfiles/images.yaml")
 PRODUCTS = (Product.MINICONDA3, Product.MINICONDA2, Product.ANACONDA3)
 REGISTRY_KINDS = ("dockerhub", "ecr", "ecr-public", "registry")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
-_AGE = re.compile(r"^(\d+)([smhd])$")
+_AGE = re.compile(r"^(\d+)([smhd])$", re.ASCII)
 _AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -217,7 +217,7 @@ def _image(
 ) -> Image:
     reader.known_keys(node, path, _IMAGE_KEYS)
     name = reader.get(node, "name", path, str)
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise reader.fail(node, "name", f"{path}.name", f"{name!r} must match [a-z0-9][a-z0-9-]*")
     product = reader.get(node, "product", path, str)
     if product not in PRODUCTS:
@@ -316,7 +316,7 @@ def _bot(reader: _Reader, node: CommentedMap, path: str) -> BotPolicy:
     if group not in ("image", "product"):
         raise reader.fail(bot, "group", f"{path}.group", "must be 'image' or 'product'")
     age_text = reader.get(bot, "min_release_age", path, str, "0s")
-    age = _AGE.match(age_text)
+    age = _AGE.fullmatch(age_text)
     if not age:
         raise reader.fail(
             bot,

@@ -4,6 +4,10 @@ Conda-era versions (`23.5.2-0`), calendar versions (`2023.07-2`) and old four-pa
 versions (`4.7.12.1`) all map onto a semver core (the first three parts, zero
 padded) plus the remaining parts and the build number, compared in that order.
 The original text is kept: it is what appears in filenames and tags.
+
+The core is a semver.Version; sorting compares the equivalent integer tuple,
+which gives the same order as semver precedence (no pre-releases exist here)
+at a fraction of the cost when thousands of installers are sorted per poll.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 
 import semver
 
-_VERSION = re.compile(r"^(?P<release>\d+(?:\.\d+){0,3})(?:-(?P<build>\d+))?$")
+_VERSION = re.compile(r"^(?P<release>\d+(?:\.\d+){0,3})(?:-(?P<build>\d+))?$", re.ASCII)
 
 
 @functools.total_ordering
@@ -23,19 +27,23 @@ class Version:
     text: str
     release: tuple[int, ...]
     build: int | None
-    # Computed once: sorting thousands of installers must not rebuild semver objects.
-    key: tuple[semver.Version, tuple[int, ...], int] = field(repr=False)
+    key: tuple[int, ...] = field(repr=False)
 
     @classmethod
     def parse(cls, text: str) -> Version:
-        match = _VERSION.match(text)
+        return _parse(text)
+
+    @classmethod
+    def _from_text(cls, text: str) -> Version:
+        match = _VERSION.fullmatch(text)
         if not match:
             raise ValueError(f"not an installer version: {text!r}")
         release = tuple(int(part) for part in match["release"].split("."))
         build = None if match["build"] is None else int(match["build"])
-        major, minor, patch = (*release, 0, 0)[:3]
+        core = (*release, 0, 0)[:3]
+        extra = (*release[3:], 0)[:1]  # at most one fourth part exists upstream (4.7.12.1)
         # A missing build number sorts before build 0: `2023.03` < `2023.03-0`.
-        key = (semver.Version(major, minor, patch), release[3:], -1 if build is None else build)
+        key = (*core, *extra, -1 if build is None else build)
         return cls(text, release, build, key)
 
     @property
@@ -48,11 +56,11 @@ class Version:
         """Major.minor as written upstream: `26.5` of `26.5.3-1`, `2023.07` of `2023.07-2`."""
         return ".".join(self.upstream.split(".")[:2])
 
-    @property
+    @functools.cached_property
     def core(self) -> semver.Version:
-        return self.key[0]
+        return semver.Version(*self.key[:3])
 
-    def sort_key(self) -> tuple[semver.Version, tuple[int, ...], int]:
+    def sort_key(self) -> tuple[int, ...]:
         return self.key
 
     def __lt__(self, other: object) -> bool:
@@ -72,7 +80,13 @@ class Version:
         return self.text
 
 
-_COMPARATOR = re.compile(r"^(?P<op>>=|<=|==|!=|>|<)\s*(?P<version>[0-9][0-9.\-]*)$")
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Version:
+    # A listing repeats each version dozens of times (flavours x platforms).
+    return Version._from_text(text)
+
+
+_COMPARATOR = re.compile(r"^(?P<op>>=|<=|==|!=|>|<)\s*(?P<version>[0-9][0-9.\-]*)$", re.ASCII)
 _OPS = {
     ">=": lambda a, b: a >= b,
     "<=": lambda a, b: a <= b,
@@ -94,7 +108,7 @@ class VersionRange:
     def parse(cls, text: str) -> VersionRange:
         clauses = []
         for raw in text.split(","):
-            match = _COMPARATOR.match(raw.strip())
+            match = _COMPARATOR.fullmatch(raw.strip())
             if not match:
                 raise ValueError(f"not a version comparator: {raw.strip()!r} (e.g. >=24.1.0)")
             clauses.append((match["op"], Version.parse(match["version"])))

@@ -14,20 +14,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.upstream.model import Installer, InvalidEntry, LatestAlias, Listing
-from bot.upstream.names import SAFE_FILENAME, parse_alias_name, parse_installer_name
+from bot.upstream.names import parse_alias_name, parse_installer_name
 
 log = logging.getLogger(__name__)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _entry_problem(filename: str, entry: Any) -> str | None:
-    if not SAFE_FILENAME.match(filename):
-        return "filename has characters outside [A-Za-z0-9._-]"
-    if not isinstance(entry, Mapping):
+def _entry_problem(entry: Any) -> str | None:
+    # No filename check here: the installer and alias patterns admit only [A-Za-z0-9._-].
+    if not isinstance(entry, dict):
         return "entry is not an object"
     sha256, size, mtime = entry.get("sha256"), entry.get("size"), entry.get("mtime")
-    if not isinstance(sha256, str) or not _SHA256.match(sha256):
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         return "sha256 is not 64 lowercase hex digits"
     if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
         return "size is not a positive integer"
@@ -54,7 +53,7 @@ def parse_listing(documents: Mapping[str, Mapping[str, Any]], base_url: str) -> 
             if name is None and alias is None:
                 unrecognized.append(f"{directory}/{filename}")
                 continue
-            problem = _entry_problem(filename, entry)
+            problem = _entry_problem(entry)
             if problem:
                 invalid.append(InvalidEntry(directory, filename, problem))
                 continue
@@ -73,13 +72,17 @@ def parse_listing(documents: Mapping[str, Mapping[str, Any]], base_url: str) -> 
             )
     if unrecognized:
         log.debug("%d listing names match no installer scheme: %s", len(unrecognized), unrecognized)
-    installers.sort(key=lambda i: (i.product, i.os, i.arch, i.version.sort_key(), i.filename))
+    installers.sort(key=_by_filename)
     return Listing(
         installers=tuple(installers),
         aliases=_resolve_aliases(raw_aliases, installers),
         invalid=tuple(invalid),
         unrecognized=tuple(unrecognized),
     )
+
+
+def _by_filename(installer: Installer) -> str:
+    return installer.filename
 
 
 def _resolve_aliases(

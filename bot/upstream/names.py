@@ -22,36 +22,40 @@ _PLATFORM = (
 )
 _INSTALLER = re.compile(
     rf"^{_PRODUCT}-(?:(?P<python>py\d{{2,3}})_)?"
-    rf"(?P<version>\d+(?:\.\d+){{1,3}}(?:-\d+)?)-{_PLATFORM}$"
+    rf"(?P<version>\d+(?:\.\d+){{1,3}}(?:-\d+)?)-{_PLATFORM}$",
+    re.ASCII,
 )
-_ALIAS = re.compile(rf"^{_PRODUCT}-latest-{_PLATFORM}$")
+_ALIAS = re.compile(rf"^{_PRODUCT}-latest-{_PLATFORM}$", re.ASCII)
+
+
+_PRODUCTS = {p.filename_prefix: p for p in Product}
 
 
 def _product(text: str) -> Product:
-    return Product(text.lower())
+    return _PRODUCTS[text]
 
 
 def parse_installer_name(filename: str) -> InstallerName | None:
     """The typed meaning of a versioned installer's filename, or None if it is not one."""
-    match = _INSTALLER.match(filename)
+    match = _INSTALLER.fullmatch(filename)
     if not match:
         return None
-    return InstallerName(
-        product=_product(match["product"]),
-        python=match["python"],
-        version=Version.parse(match["version"]),
-        os=match["os"],
-        arch=match["arch"],
-        ext=match["ext"],
+    product, python, version, os, arch, ext = match.group(
+        "product", "python", "version", "os", "arch", "ext"
     )
+    return InstallerName(_PRODUCTS[product], python, Version.parse(version), os, arch, ext)
 
 
 def parse_alias_name(filename: str) -> tuple[Product, str, str, str] | None:
     """(product, os, arch, ext) of a `-latest-` alias, or None if it is not one."""
-    match = _ALIAS.match(filename)
+    match = _ALIAS.fullmatch(filename)
     if not match:
         return None
     return _product(match["product"]), match["os"], match["arch"], match["ext"]
+
+
+def is_safe_filename(filename: str) -> bool:
+    return SAFE_FILENAME.fullmatch(filename) is not None
 
 
 def installer_filename(name: InstallerName) -> str:

@@ -34,23 +34,20 @@ class Filters:
 def newest_installers(listing: Listing, filters: Filters = Filters()) -> list[Newest]:
     """The newest `.sh`/`.exe`/`.pkg` installer per (product, flavour, OS, arch, ext)."""
     newest: dict[tuple[object, ...], Installer] = {}
-    for installer in listing.installers:
-        if not filters.accept(installer):
-            continue
-        key = (
-            installer.product,
-            installer.python,
-            installer.os,
-            installer.arch,
-            installer.name.ext,
-        )
-        if key not in newest or newest[key].version < installer.version:
+    candidates = listing.installers
+    if filters != Filters():
+        candidates = tuple(i for i in candidates if filters.accept(i))
+    for installer in candidates:
+        n = installer.name
+        key = (n.product, n.python, n.os, n.arch, n.ext)
+        best = newest.get(key)
+        if best is None or best.name.version.key < n.version.key:
             newest[key] = installer
     ended = ended_arches(listing)
+    latest = {(a.product, a.os, a.arch): a.target for a in listing.aliases if a.ext == "sh"}
     rows = []
     for installer in newest.values():
-        alias = listing.latest_alias(installer.product, installer.os, installer.arch)
-        target = alias.target if alias else None
+        target = latest.get((installer.product, installer.os, installer.arch))
         rows.append(
             Newest(
                 installer=installer,
@@ -70,9 +67,11 @@ def ended_arches(listing: Listing) -> dict[tuple[Product, str, str], Version]:
     """
     last: dict[tuple[Product, str, str], Version] = {}
     for installer in listing.installers:
-        key = (installer.product, installer.os, installer.arch)
-        if key not in last or last[key] < installer.version:
-            last[key] = installer.version
+        n = installer.name
+        key = (n.product, n.os, n.arch)
+        seen = last.get(key)
+        if seen is None or seen.key < n.version.key:
+            last[key] = n.version
     newest_per_os: dict[tuple[Product, str], Version] = {}
     for (product, os, _), version in last.items():
         if (product, os) not in newest_per_os or newest_per_os[product, os] < version:

@@ -1,0 +1,39 @@
+# Every target works on a fresh clone: `setup` makes the virtual environment first.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: setup test lint bench demo clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,lint]'
+	touch $@
+
+demo: setup
+	$(PY) -m tests.support.demo
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	find dockerfiles -name 'Dockerfile*' -print0 | xargs -0 -r $(BIN)/hadolint
+	@if [ -d .github/workflows ]; then \
+	  $(BIN)/actionlint && \
+	  $(BIN)/zizmor --offline .github/workflows workflows && \
+	  $(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml; \
+	fi
+	@if [ -f renovate.json ]; then $(BIN)/check-jsonschema --builtin-schema vendor.renovate renovate.json; fi
+
+bench: setup
+	$(PY) -m bench.bench_upstream
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,30 @@
+"""Fixture: the loopback upstream mirror, started once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.harness.component import unavailable
+from tests.support.mirror import Mirror
+from tests.support.upstream_data import current_documents
+
+
+@pytest.fixture(scope="session")
+def mirror_server() -> Iterator[Mirror]:
+    mirror = Mirror()
+    try:
+        mirror.start()
+    except OSError as exc:
+        unavailable("upstream mirror", str(exc), "check that 127.0.0.1 accepts listeners")
+    yield mirror
+    mirror.stop()
+
+
+@pytest.fixture
+def mirror(mirror_server: Mirror) -> Mirror:
+    """The mirror, reset to the current dataset (2023 fixtures plus synthetic newer releases)."""
+    mirror_server.reset()
+    mirror_server.publish_listings(current_documents())
+    return mirror_server
