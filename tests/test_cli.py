@@ -14,7 +14,9 @@ from bot.errors import AuthError, CondabotError
 
 
 def test_python_dash_m_bot_and_version() -> None:
-    result = subprocess.run([sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     assert result.stdout.startswith("condabot ")
 

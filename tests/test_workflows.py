@@ -49,7 +49,9 @@ def test_every_remote_action_is_pinned_to_a_commit_with_its_version(path: Path) 
 def test_no_expression_inside_run(path: Path) -> None:
     # Inputs reach scripts through env:, never by text substitution into the script.
     for step in steps_of(load(path)):
-        assert "${{" not in step.get("run", ""), f"{path.name}: expression inside run: {step['run']!r}"
+        assert "${{" not in step.get("run", ""), (
+            f"{path.name}: expression inside run: {step['run']!r}"
+        )
 
 
 @pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)
@@ -102,7 +104,8 @@ def test_renovate_leaves_installer_pins_to_the_bot() -> None:
     assert config["customManagers"] == []
     disabled = [r for r in config["packageRules"] if r.get("enabled") is False]
     assert any(
-        set(r.get("matchDatasources", [])) == {"custom.miniconda_installer", "custom.anaconda_installer"}
+        set(r.get("matchDatasources", []))
+        == {"custom.miniconda_installer", "custom.anaconda_installer"}
         for r in disabled
     )
     assert {"dockerfile", "github-actions", "pep621"} == set(config["enabledManagers"])
