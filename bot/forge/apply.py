@@ -1,0 +1,157 @@
+"""Carry out decided actions through a forge, or only say them (dry run)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+from bot.forge.body import compose, visible_part
+from bot.forge.decide import Acknowledge, Action, Close, Edit, Open, Regenerate, Skip
+from bot.forge.model import REBASE_LABEL, FileChange, Metadata, Outcome, Snapshot
+
+IGNORED_COMMENT = (
+    "condabot will not propose `{target}` again for `{group}`, because this pull request was "
+    "closed without merging. Newer versions will get a new pull request.\n\n"
+    "To undo this, reopen this pull request: condabot will keep it up to date again."
+)
+FOREIGN_COMMENT = (
+    "Someone other than condabot pushed to `{branch}`, so condabot has stopped updating this "
+    "pull request. To have it regenerated from the base branch, add the `rebase` label or tick "
+    "the checkbox in the description; the current head is then kept under "
+    "`refs/condabot-backup/{group}/`."
+)
+OBSOLETE_COMMENT = "No longer needed: the base branch already has, or no longer needs, this update."
+
+
+class ForgeWriter(Protocol):
+    def commit(
+        self, base_sha: str, base_tree: str, files: Iterable[FileChange], message: str
+    ) -> str: ...
+    def point_branch(self, group: str, sha: str, create: bool) -> None: ...
+    def backup(self, group: str, sha: str) -> str: ...
+    def delete_branch(self, group: str) -> None: ...
+    def open_pull(self, group: str, title: str, body: str) -> tuple[int, str]: ...
+    def label(self, number: int, labels: Iterable[str], assignees: Iterable[str]) -> None: ...
+    def request_reviews(self, number: int, reviewers: Iterable[str]) -> None: ...
+    def edit_pull(self, number: int, title: str | None = None, body: str | None = None) -> None: ...
+    def remove_label(self, number: int, label: str) -> None: ...
+    def comment(self, number: int, text: str) -> None: ...
+    def close(self, number: int) -> None: ...
+
+
+class Executor:
+    def __init__(
+        self, forge: ForgeWriter, snapshot: Snapshot, dry_run: bool, say: Callable[[str], None]
+    ) -> None:
+        self.forge, self.snapshot, self.dry_run, self.say = forge, snapshot, dry_run, say
+
+    def run(self, actions: Sequence[Action]) -> list[Outcome]:
+        return [self._one(action) for action in actions]
+
+    def _one(self, action: Action) -> Outcome:
+        if isinstance(action, Skip):
+            return Outcome(action.group, "skipped", action.reason, action.number)
+        if self.dry_run:
+            self.say(f"would {describe(action)}")
+            return Outcome(_group(action), "dry-run", describe(action))
+        if isinstance(action, Open):
+            return self._open(action)
+        if isinstance(action, Regenerate):
+            return self._regenerate(action)
+        if isinstance(action, Edit):
+            return self._edit(action)
+        if isinstance(action, Close):
+            return self._close(action)
+        return self._acknowledge(action)
+
+    def _push(self, group: str, files: Iterable[FileChange], message: str, create: bool) -> str:
+        sha = self.forge.commit(self.snapshot.base_sha, self.snapshot.base_tree, files, message)
+        self.forge.point_branch(group, sha, create=create)
+        return sha
+
+    def _metadata(self, group: str, target: str, head: str) -> Metadata:
+        return Metadata(group=group, target=target, base=self.snapshot.base_sha, head=head)
+
+    def _open(self, action: Open) -> Outcome:
+        u = action.update
+        head = self._push(u.group, u.files, u.title, create=True)
+        number, url = self.forge.open_pull(
+            u.group, u.title, compose(u.body, self._metadata(u.group, u.target, head))
+        )
+        self.forge.label(number, u.labels, u.assignees)
+        self.forge.request_reviews(number, u.reviewers)
+        self.say(f"opened #{number} {u.title}")
+        return Outcome(u.group, "opened", u.title, number, url)
+
+    def _regenerate(self, action: Regenerate) -> Outcome:
+        u, pr = action.update, action.pr
+        if action.backup_head:
+            kept = self.forge.backup(u.group, action.backup_head)
+            self.forge.comment(
+                pr.number, f"Regenerated on request; the previous head is kept as `{kept}`."
+            )
+        head = self._push(u.group, u.files, u.title, create=False)
+        title = u.title if u.title != pr.title else None
+        self.forge.edit_pull(
+            pr.number, title, compose(u.body, self._metadata(u.group, u.target, head))
+        )
+        if REBASE_LABEL in pr.labels:
+            self.forge.remove_label(pr.number, REBASE_LABEL)
+        self.say(f"updated #{pr.number} {u.title} ({action.reason})")
+        return Outcome(u.group, "updated", action.reason, pr.number)
+
+    def _edit(self, action: Edit) -> Outcome:
+        u, pr = action.update, action.pr
+        assert pr.metadata is not None
+        body = (
+            compose(u.body, pr.metadata)
+            if u.body.rstrip() != visible_part(pr.body).rstrip()
+            else None
+        )
+        self.forge.edit_pull(pr.number, u.title if u.title != pr.title else None, body)
+        self.say(f"edited #{pr.number} {u.title}")
+        return Outcome(u.group, "edited", "title or description", pr.number)
+
+    def _close(self, action: Close) -> Outcome:
+        self.forge.comment(action.pr.number, OBSOLETE_COMMENT)
+        self.forge.close(action.pr.number)
+        if action.delete_branch:
+            self.forge.delete_branch(action.group)
+        self.say(f"closed #{action.pr.number} (no longer needed)")
+        return Outcome(action.group, "closed", "no longer needed", action.pr.number)
+
+    def _acknowledge(self, action: Acknowledge) -> Outcome:
+        pr, meta = action.pr, action.pr.metadata
+        assert meta is not None
+        if action.kind == "ignored":
+            text = IGNORED_COMMENT.format(target=meta.target, group=action.group)
+            meta = dataclasses.replace(meta, ignored_ack=True)
+        else:
+            text = FOREIGN_COMMENT.format(branch=f"condabot/{action.group}", group=action.group)
+            meta = dataclasses.replace(meta, foreign_ack=True)
+        self.forge.comment(pr.number, text)
+        self.forge.edit_pull(pr.number, body=compose(visible_part(pr.body), meta))
+        status = "ignored" if action.kind == "ignored" else "left alone"
+        return Outcome(action.group, status, "comment posted", pr.number)
+
+
+def _group(action: Action) -> str:
+    if isinstance(action, Open | Regenerate | Edit):
+        return action.update.group
+    return action.group
+
+
+def describe(action: Action) -> str:
+    if isinstance(action, Open):
+        return f"open a PR on condabot/{action.update.group}: {action.update.title}"
+    if isinstance(action, Regenerate):
+        return f"regenerate #{action.pr.number} ({action.reason}): {action.update.title}"
+    if isinstance(action, Edit):
+        return f"edit the title/description of #{action.pr.number}"
+    if isinstance(action, Close):
+        branch = " and delete its branch" if action.delete_branch else ""
+        return f"close #{action.pr.number}{branch} (no longer needed)"
+    if isinstance(action, Acknowledge):
+        return f"comment on #{action.pr.number} ({action.kind})"
+    return f"skip {action.group}: {action.reason}"

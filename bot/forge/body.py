@@ -1,0 +1,38 @@
+"""PR bodies: the visible text plus hidden machine-readable metadata. Pure."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from bot.forge.model import Metadata
+
+_METADATA = re.compile(r"<!-- condabot-metadata: (\{.*?\}) -->", re.DOTALL)
+REBASE_CHECKBOX = (
+    "- [ ] <!-- condabot-rebase --> Check this box to regenerate this PR on the base branch"
+)
+_REBASE_CHECKED = re.compile(r"- \[[xX]\] <!-- condabot-rebase -->")
+
+
+def compose(visible: str, metadata: Metadata) -> str:
+    data = json.dumps(metadata.__dict__, sort_keys=True, separators=(",", ":"))
+    return f"{visible.rstrip()}\n\n---\n\n{REBASE_CHECKBOX}\n\n<!-- condabot-metadata: {data} -->\n"
+
+
+def metadata_of(body: str | None) -> Metadata | None:
+    match = _METADATA.search(body or "")
+    if not match:
+        return None
+    try:
+        data = json.loads(match[1])
+        return Metadata(**{k: data[k] for k in Metadata.__dataclass_fields__ if k in data})
+    except (json.JSONDecodeError, TypeError):
+        return None
+
+
+def rebase_checked(body: str | None) -> bool:
+    return bool(_REBASE_CHECKED.search(body or ""))
+
+
+def visible_part(body: str) -> str:
+    return body.split("\n\n---\n\n", 1)[0]

@@ -1,0 +1,100 @@
+"""Values the PR lifecycle works with. Pure data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+BRANCH_PREFIX = "condabot/"
+BOT_LABEL = "condabot"
+DASHBOARD_LABEL = "condabot-dashboard"
+REBASE_LABEL = "rebase"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: str  # relative to the repository root
+    content: bytes | None  # None deletes the file
+
+
+@dataclass(frozen=True)
+class GroupUpdate:
+    """What one group's PR must contain now: the desired state."""
+
+    group: str  # branch is condabot/<group>
+    title: str
+    body: str  # visible part; metadata is appended by the forge
+    target: str  # fingerprint of the target, e.g. "miniconda3=26.5.3-1;anaconda3=2025.06-0"
+    files: tuple[FileChange, ...]
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+
+    @property
+    def branch(self) -> str:
+        return BRANCH_PREFIX + self.group
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """Hidden in each PR body: what the bot last wrote there."""
+
+    group: str
+    target: str
+    base: str  # base commit the branch was generated on
+    head: str  # the commit the bot pushed; another head means someone else pushed
+    ignored_ack: bool = False  # the "closed = ignored" comment was posted
+    foreign_ack: bool = False  # the "stopped updating" comment was posted
+
+
+class PrState(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    MERGED = "merged"
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    state: PrState
+    title: str
+    body: str
+    labels: tuple[str, ...]
+    metadata: Metadata | None
+    rebase_requested: bool = False
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The bot's view of the repository at the start of a run."""
+
+    base_branch: str
+    base_sha: str
+    base_tree: str
+    pulls: tuple[PullRequest, ...]
+    dashboard_number: int | None = None
+    dashboard_body: str | None = None
+
+    def for_group(self, group: str) -> tuple[PullRequest, ...]:
+        return tuple(p for p in self.pulls if p.metadata and p.metadata.group == group)
+
+    def open_for(self, group: str) -> PullRequest | None:
+        return next((p for p in self.for_group(group) if p.state is PrState.OPEN), None)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_open: int = 10
+    max_new_per_run: int = 5
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One line of the run's report: what happened to a group."""
+
+    group: str
+    action: str
+    detail: str = ""
+    number: int | None = None
+    url: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
