@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bot.forge.body import compose, visible_part
 from bot.forge.decide import Acknowledge, Action, Close, Edit, Open, Regenerate, Skip
-from bot.forge.model import REBASE_LABEL, FileChange, Metadata, Outcome, Snapshot
+from bot.forge.model import REBASE_LABEL, FileChange, Metadata, Outcome, Snapshot, commit_trailer
 
 IGNORED_COMMENT = (
     "condabot will not propose `{target}` again for `{group}`, because this pull request was "
@@ -65,7 +65,8 @@ class Executor:
             return self._close(action)
         return self._acknowledge(action)
 
-    def _push(self, group: str, files: Iterable[FileChange], message: str, create: bool) -> str:
+    def _push(self, group: str, files: Iterable[FileChange], title: str, create: bool) -> str:
+        message = f"{title}\n\n{commit_trailer(group)}\n"
         sha = self.forge.commit(self.snapshot.base_sha, self.snapshot.base_tree, files, message)
         self.forge.point_branch(group, sha, create=create)
         return sha

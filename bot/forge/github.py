@@ -31,6 +31,7 @@ from bot.forge.model import (
     PrState,
     PullRequest,
     Snapshot,
+    commit_trailer,
 )
 
 log = logging.getLogger(__name__)
@@ -147,10 +148,21 @@ class GitHubForge:
                 except GithubException as exc:
                     if exc.status != 422:
                         raise
-                    log.info("branch %s already exists; reconciling", ref)  # a rerun after a crash
+                self._adopt_leftover(group)  # a rerun after a crash left the branch behind
             self.repo.get_git_ref(ref).edit(sha, force=True)
         except GithubException as exc:
             raise translate(exc, f"updating branch {BRANCH_PREFIX}{group}") from exc
+
+    def _adopt_leftover(self, group: str) -> None:
+        """Refuse to move a branch whose head the bot did not make."""
+        head = self.repo.get_git_ref(f"heads/{BRANCH_PREFIX}{group}").object.sha
+        commit = self.repo.get_git_commit(head)
+        if commit_trailer(group) not in commit.message or len(commit.parents) != 1:
+            raise ForgeError(
+                f"branch {BRANCH_PREFIX}{group} exists with commits condabot did not make",
+                "merge or delete that branch; condabot never force-pushes over others' work",
+            )
+        log.info("adopting leftover branch %s%s", BRANCH_PREFIX, group)
 
     def backup(self, group: str, sha: str) -> str:
         name = f"refs/condabot-backup/{group}/{sha[:12]}"

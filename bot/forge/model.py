@@ -98,3 +98,8 @@ class Outcome:
     number: int | None = None
     url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+def commit_trailer(group: str) -> str:
+    """Marks the bot's own commits, so a leftover branch can be recognised as its own."""
+    return f"Condabot-Group: {group}"
