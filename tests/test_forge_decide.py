@@ -40,6 +40,7 @@ def update(group: str = "miniconda3", target: str = "26.5.3-1") -> GroupUpdate:
         title=f"chore(deps): update {group} to {target}",
         body=f"Bump {group} to {target}",
         target=target,
+        digest=f"d-{target}",
         files=(FileChange("dockerfiles/x/Dockerfile", b"FROM x\n"),),
     )
 
@@ -55,7 +56,7 @@ def pr(
     **meta: bool,
 ) -> PullRequest:
     u = update(group, target)
-    metadata = Metadata(group, target, base, head, **meta)
+    metadata = Metadata(group, target, f"d-{target}", base, head, **meta)
     return PullRequest(
         number, state, u.title, compose(u.body, metadata), ("condabot",), metadata, rebase
     )
@@ -66,7 +67,7 @@ def snap(*pulls: PullRequest, base: str = BASE) -> Snapshot:
 
 
 def test_metadata_round_trips_through_the_body() -> None:
-    meta = Metadata("miniconda3", "26.5.3-1", BASE, "h" * 40, ignored_ack=True)
+    meta = Metadata("miniconda3", "26.5.3-1", "d", BASE, "h" * 40, ignored_ack=True)
     body = compose("visible text", meta)
     assert metadata_of(body) == meta
     assert not rebase_checked(body)
@@ -88,6 +89,12 @@ def test_newer_target_regenerates() -> None:
     probe = Probe(heads={"miniconda3": "h" * 40})
     (action,) = decide([update(target="26.6.0-0")], snap(pr()), probe)
     assert isinstance(action, Regenerate) and action.reason == "newer target"
+
+
+def test_changed_content_for_the_same_versions_regenerates() -> None:
+    changed = GroupUpdate(**{**update().__dict__, "digest": "other"})
+    (action,) = decide([changed], snap(pr()), Probe(heads={"miniconda3": "h" * 40}))
+    assert isinstance(action, Regenerate)
 
 
 def test_changed_text_only_is_an_edit() -> None:

@@ -8,7 +8,15 @@ from typing import Protocol
 
 from bot.forge.body import compose, visible_part
 from bot.forge.decide import Acknowledge, Action, Close, Edit, Open, Regenerate, Skip
-from bot.forge.model import REBASE_LABEL, FileChange, Metadata, Outcome, Snapshot, commit_trailer
+from bot.forge.model import (
+    REBASE_LABEL,
+    FileChange,
+    GroupUpdate,
+    Metadata,
+    Outcome,
+    Snapshot,
+    commit_trailer,
+)
 
 IGNORED_COMMENT = (
     "condabot will not propose `{target}` again for `{group}`, because this pull request was "
@@ -42,9 +50,15 @@ class ForgeWriter(Protocol):
 
 class Executor:
     def __init__(
-        self, forge: ForgeWriter, snapshot: Snapshot, dry_run: bool, say: Callable[[str], None]
+        self,
+        forge: ForgeWriter,
+        snapshot: Snapshot,
+        dry_run: bool,
+        say: Callable[[str], None],
+        run_url: str | None = None,
     ) -> None:
         self.forge, self.snapshot, self.dry_run, self.say = forge, snapshot, dry_run, say
+        self.run_url = run_url
 
     def run(self, actions: Sequence[Action]) -> list[Outcome]:
         return [self._one(action) for action in actions]
@@ -54,7 +68,7 @@ class Executor:
             return Outcome(action.group, "skipped", action.reason, action.number)
         if self.dry_run:
             self.say(f"would {describe(action)}")
-            return Outcome(_group(action), "dry-run", describe(action))
+            return Outcome(group_of(action), "dry-run", describe(action))
         if isinstance(action, Open):
             return self._open(action)
         if isinstance(action, Regenerate):
@@ -71,14 +85,14 @@ class Executor:
         self.forge.point_branch(group, sha, create=create)
         return sha
 
-    def _metadata(self, group: str, target: str, head: str) -> Metadata:
-        return Metadata(group=group, target=target, base=self.snapshot.base_sha, head=head)
+    def _metadata(self, update: GroupUpdate, head: str) -> Metadata:
+        return Metadata(update.group, update.target, update.digest, self.snapshot.base_sha, head)
 
     def _open(self, action: Open) -> Outcome:
         u = action.update
         head = self._push(u.group, u.files, u.title, create=True)
         number, url = self.forge.open_pull(
-            u.group, u.title, compose(u.body, self._metadata(u.group, u.target, head))
+            u.group, u.title, compose(u.body, self._metadata(u, head), self.run_url)
         )
         self.forge.label(number, u.labels, u.assignees)
         self.forge.request_reviews(number, u.reviewers)
@@ -95,7 +109,7 @@ class Executor:
         head = self._push(u.group, u.files, u.title, create=False)
         title = u.title if u.title != pr.title else None
         self.forge.edit_pull(
-            pr.number, title, compose(u.body, self._metadata(u.group, u.target, head))
+            pr.number, title, compose(u.body, self._metadata(u, head), self.run_url)
         )
         if REBASE_LABEL in pr.labels:
             self.forge.remove_label(pr.number, REBASE_LABEL)
@@ -137,7 +151,7 @@ class Executor:
         return Outcome(action.group, status, "comment posted", pr.number)
 
 
-def _group(action: Action) -> str:
+def group_of(action: Action) -> str:
     if isinstance(action, Open | Regenerate | Edit):
         return action.update.group
     return action.group

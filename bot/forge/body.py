@@ -14,9 +14,14 @@ REBASE_CHECKBOX = (
 _REBASE_CHECKED = re.compile(r"- \[[xX]\] <!-- condabot-rebase -->")
 
 
-def compose(visible: str, metadata: Metadata) -> str:
+def compose(visible: str, metadata: Metadata, run_url: str | None = None) -> str:
+    """The full body. The footer (run link, checkbox, metadata) never counts as an edit."""
     data = json.dumps(metadata.__dict__, sort_keys=True, separators=(",", ":"))
-    return f"{visible.rstrip()}\n\n---\n\n{REBASE_CHECKBOX}\n\n<!-- condabot-metadata: {data} -->\n"
+    run = f"Updated by [this workflow run]({run_url}).\n\n" if run_url else ""
+    return (
+        f"{visible.rstrip()}\n\n---\n\n{run}{REBASE_CHECKBOX}\n\n"
+        f"<!-- condabot-metadata: {data} -->\n"
+    )
 
 
 def metadata_of(body: str | None) -> Metadata | None:

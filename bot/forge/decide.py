@@ -114,7 +114,7 @@ def _open_pr(
     if update is None:
         head = probe.head(group)
         return [Close(pr, group, delete_branch=head in (None, meta.head))]
-    stale = update.target != meta.target
+    stale = update.target != meta.target or update.digest != meta.digest
     regenerate = stale or pr.rebase_requested
     if not regenerate and meta.base != snapshot.base_sha:
         regenerate = probe.mergeable(pr.number) is False  # conflicts after the base moved

@@ -24,7 +24,8 @@ class GroupUpdate:
     group: str  # branch is condabot/<group>
     title: str
     body: str  # visible part; metadata is appended by the forge
-    target: str  # fingerprint of the target, e.g. "miniconda3=26.5.3-1;anaconda3=2025.06-0"
+    target: str  # the versions proposed, e.g. "miniconda3=py314_26.5.3-1": what "ignored" names
+    digest: str  # of the files' content: the PR is stale when it differs
     files: tuple[FileChange, ...]
     labels: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
@@ -41,6 +42,7 @@ class Metadata:
 
     group: str
     target: str
+    digest: str
     base: str  # base commit the branch was generated on
     head: str  # the commit the bot pushed; another head means someone else pushed
     ignored_ack: bool = False  # the "closed = ignored" comment was posted
