@@ -34,6 +34,7 @@ lint: setup
 
 bench: setup
 	$(PY) -m bench.bench_upstream
+	$(PY) -m bench.bench_planner
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,172 @@
+"""`condabot plan`: how each image's installer pins should move, and why."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.catalog import DEFAULT_PATH, Catalog, load_catalog
+from bot.commands.common import add_upstream_options, listing_from_args
+from bot.errors import UsageError
+from bot.pins import Pin, read_pins
+from bot.planner import ImagePlan, Kind, Plan, check_pins, format_age, is_loud, plan
+from bot.upstream.names import parse_installer_name
+from bot.writer import read_text
+
+_EPILOG = """\
+exit status: 0 whether or not updates exist; with --exit-code, 1 when any image
+has changes to apply or a checksum problem. Errors use their own codes (2-15).
+"""
+
+
+def add_parser(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="show how each image's installer pins should move",
+        description="Compare every image's Dockerfile pins with upstream and the catalog's\n"
+        "bot policy; print the plan. Writes nothing.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable plan")
+    parser.add_argument(
+        "--exit-code", action="store_true", help="exit 1 when the plan has anything to apply"
+    )
+    add_plan_options(parser)
+    parser.set_defaults(func=run)
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    """Options every command that makes a plan shares (plan, bump)."""
+    parser.add_argument(
+        "--catalog",
+        type=Path,
+        default=DEFAULT_PATH,
+        help="the image catalog; the repository root is its grandparent (default %(default)s)",
+    )
+    parser.add_argument(
+        "--now",
+        type=_aware_datetime,
+        default=None,
+        metavar="ISO8601",
+        help="plan as of this time (UTC if no offset); default: the current time",
+    )
+    parser.add_argument(
+        "--image",
+        action="append",
+        metavar="NAME",
+        help="plan only this image (repeatable)",
+    )
+    add_upstream_options(parser)
+
+
+def _aware_datetime(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Planned:
+    plan: Plan
+    catalog: Catalog
+    catalog_path: Path
+    root: Path  # the repository root, holding dockerfiles/
+
+
+def make_plan(args: argparse.Namespace) -> Planned:
+    """Read the catalog and every Dockerfile first (cheap, local), then upstream, then plan."""
+    catalog = load_catalog(args.catalog)
+    root = args.catalog.resolve().parent.parent
+    names = args.image or list(catalog.names())
+    for name in names:
+        if name not in catalog.names():
+            raise UsageError(f"no image named {name!r} in {args.catalog}", "see the catalog")
+    pins = {name: read_image_pins(root, catalog, name) for name in names}
+    check_pins(catalog, pins, names)
+    now = args.now or datetime.now(UTC)
+    return Planned(
+        plan(catalog, pins, listing_from_args(args), now, names), catalog, args.catalog, root
+    )
+
+
+def read_image_pins(root: Path, catalog: Catalog, name: str) -> tuple[Pin, ...]:
+    dockerfile = catalog.image(name).dockerfile
+    return read_pins(read_text(root / dockerfile), dockerfile)
+
+
+def run(args: argparse.Namespace) -> int:
+    planned = make_plan(args)
+    if args.json:
+        json.dump(planned.plan.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(render(planned.plan))
+    return 1 if args.exit_code and planned.plan.needs_attention() else 0
+
+
+def render(plan: Plan) -> str:
+    """The plan as a table, then one line per note (alarming ones marked `!!`)."""
+    rows: list[tuple[str, ...]] = [("IMAGE", "ARCH", "FROM", "TO", "KIND", "AGE")]
+    for image in plan.images:
+        rows += _rows(image)
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    text = "".join(
+        "  ".join(f"{v:<{w}}" for v, w in zip(row, widths, strict=True)).rstrip() + "\n"
+        for row in rows
+    )
+    notes = [line for image in plan.images for line in _notes(image)]
+    return text + ("\nnotes:\n" + "".join(notes) if notes else "")
+
+
+def _rows(image: ImagePlan) -> list[tuple[str, ...]]:
+    current = _label(image.from_python, image.from_version)
+    if image.changes:
+        age = format_age(image.age) if image.age is not None else "-"
+        return [
+            (
+                image.image,
+                c.arch,
+                _url_label(c.from_url),
+                "(removed)" if c.to_url is None else _url_label(c.to_url),
+                _row_kind(image, c.removes),
+                age,
+            )
+            for c in image.changes
+        ]
+    if image.waiting and image.kind is Kind.WAITING:
+        newest = image.waiting[0]
+        to = _label(newest.python, newest.version)
+        return [(image.image, "all", current, to, image.kind.value, format_age(newest.age))]
+    return [(image.image, "all", current, "-", image.kind.value, "-")]
+
+
+def _row_kind(image: ImagePlan, removes: bool) -> str:
+    """A removed arch reads drop-arch; the other arches show what else moves them."""
+    if removes:
+        return Kind.DROP_ARCH.value
+    return next((k.value for k in image.flags if k is not Kind.DROP_ARCH), image.kind.value)
+
+
+def _notes(image: ImagePlan) -> list[str]:
+    lines = [f"  {'!! ' if is_loud(n) else ''}{image.image}: {n}\n" for n in image.notes]
+    for w in image.waiting:
+        label = _label(w.python, w.version)
+        lines.append(f"  {image.image}: waiting: {label} is {format_age(w.age)} old ({w.reason})\n")
+    return lines
+
+
+def _label(python: str | None, version: str) -> str:
+    return f"{python}_{version}" if python else version
+
+
+def _url_label(url: str) -> str:
+    name = parse_installer_name(url.rsplit("/", 1)[-1])
+    return url if name is None else _label(name.python, name.version.text)

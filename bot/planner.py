@@ -1,0 +1,607 @@
+"""Decide, per image, how its installer pins should move. Pure: time is an input.
+
+All pinned arches of an image move to one (version, flavour) together, or none moves.
+An arch upstream no longer builds at that version is dropped as its own, flagged kind;
+a pin whose sha256 is not upstream's for that filename is always reported, frozen or not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bot.catalog import Catalog, Image
+from bot.errors import PlanError
+from bot.pins import PIN_ROOT, Pin, PinFormat
+from bot.platforms import BY_ARCH
+from bot.upstream.model import Installer, Listing, Product
+from bot.versions import Version
+
+SCHEMA = "condabot.plan/1"
+# Upstream uploads one arch at a time; a missing arch only counts as ended after this long.
+ARCH_GRACE = timedelta(days=2)
+_MAX_SKIP_NOTES = 3
+
+
+class Kind(StrEnum):
+    """What a plan says about an image; the headline is the first that applies, in this order."""
+
+    CHECKSUM_CHANGED = "checksum-changed"  # same filename, different sha256 upstream
+    STALE_HASH = "stale-hash"  # the pinned sha256 is another upstream file's
+    DROP_ARCH = "drop-arch"  # the bump leaves an arch that upstream stopped building
+    FLAVOUR_CHANGE = "flavour-change"  # the bump changes the Python flavour
+    MIXED_VERSIONS = "mixed-versions"  # arches pinned at different releases
+    BUMP = "bump"
+    WAITING = "waiting"  # something newer exists but policy holds it back for now
+    FROZEN = "frozen"
+    NEW_FLAVOUR = "new-flavour-available"  # a pinned-flavour image: the default moved on
+    UP_TO_DATE = "up-to-date"
+
+    @property
+    def alarming(self) -> bool:
+        return self in (Kind.CHECKSUM_CHANGED, Kind.STALE_HASH)
+
+
+def is_loud(note: str) -> bool:
+    """Notes a reviewer must not miss start with an upper-case tag (`STALE HASH: ...`)."""
+    return note.split(":", 1)[0].isupper()
+
+
+_ORDER = {kind: i for i, kind in enumerate(Kind)}
+
+
+@dataclass(frozen=True)
+class PinChange:
+    arch: str
+    from_url: str
+    to_url: str | None  # None: this arch's pin is removed (drop-arch)
+    from_sha: str
+    to_sha: str | None
+    size: int | None = None
+    mtime: float | None = None
+
+    @property
+    def removes(self) -> bool:
+        return self.to_url is None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    version: str
+    python: str | None
+    age: timedelta
+    reason: str
+
+
+@dataclass(frozen=True)
+class ImagePlan:
+    image: str
+    dockerfile: str
+    product: Product
+    kind: Kind
+    flags: tuple[Kind, ...]  # every kind that applies, headline first
+    from_version: str
+    from_python: str | None
+    to_version: str | None  # None: the release does not change
+    to_python: str | None
+    age: timedelta | None  # age of the target release
+    changes: tuple[PinChange, ...] = ()
+    drop_platforms: tuple[str, ...] = ()  # OCI platforms to remove from the catalog
+    waiting: tuple[Waiting, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def alarming(self) -> bool:
+        return any(k.alarming for k in self.flags)
+
+
+@dataclass(frozen=True)
+class Plan:
+    now: datetime
+    images: tuple[ImagePlan, ...]
+
+    def with_changes(self) -> tuple[ImagePlan, ...]:
+        return tuple(i for i in self.images if i.changes)
+
+    def needs_attention(self) -> bool:
+        return any(i.changes or i.alarming for i in self.images)
+
+    def to_json(self) -> dict[str, Any]:
+        return plan_to_json(self)
+
+
+# -- indexing the listing ---------------------------------------------------------------
+
+
+@dataclass
+class _Index:
+    by_filename: dict[str, Installer] = field(default_factory=dict)
+    by_sha: dict[str, Installer] = field(default_factory=dict)
+    # (product, flavour) -> version -> arch -> installer, Linux .sh only
+    releases: dict[tuple[Product, str | None], dict[Version, dict[str, Installer]]] = field(
+        default_factory=dict
+    )
+    _sorted: dict[tuple[Product, str | None], list[Version]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, listing: Listing) -> _Index:
+        index = cls()
+        for installer in listing.installers:
+            index.by_filename[installer.filename] = installer
+            index.by_sha.setdefault(installer.sha256, installer)
+            if (installer.os, installer.name.ext) != ("Linux", "sh"):
+                continue
+            versions = index.releases.setdefault((installer.product, installer.python), {})
+            versions.setdefault(installer.version, {})[installer.arch] = installer
+        return index
+
+    def newest_first(self, product: Product, python: str | None) -> list[Version]:
+        key = (product, python)
+        if key not in self._sorted:
+            self._sorted[key] = sorted(self.releases.get(key, {}), reverse=True)
+        return self._sorted[key]
+
+    def release(
+        self, product: Product, python: str | None, version: Version
+    ) -> dict[str, Installer]:
+        return self.releases.get((product, python), {}).get(version, {})
+
+    def last_for_arch(self, product: Product, python: str | None, arch: str) -> Version | None:
+        for version in self.newest_first(product, python):
+            if arch in self.release(product, python, version):
+                return version
+        return None
+
+
+# -- planning -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    version: Version
+    python: str | None
+    installers: dict[str, Installer]
+    age: timedelta
+
+
+@dataclass
+class _Draft:
+    """What one image's planning accumulates before it is frozen into an ImagePlan."""
+
+    flags: set[Kind] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+    waiting: list[Waiting] = field(default_factory=list)
+
+
+def plan(
+    catalog: Catalog,
+    pins: Mapping[str, Sequence[Pin]],
+    listing: Listing,
+    now: datetime,
+    images: Iterable[str] | None = None,
+) -> Plan:
+    """Plan every catalog image (or only those named) from its pins, keyed by image name."""
+    if now.tzinfo is None:
+        raise PlanError("the planning time has no time zone", "pass an aware datetime (UTC)")
+    selected = check_pins(catalog, pins, images)
+    index = _Index.build(listing)
+    plans = tuple(_plan_image(i, pins[i.name], listing, index, now) for i in selected)
+    return Plan(now.astimezone(UTC), plans)
+
+
+def check_pins(
+    catalog: Catalog, pins: Mapping[str, Sequence[Pin]], images: Iterable[str] | None = None
+) -> tuple[Image, ...]:
+    """The selected images, once each has pins of its product for every platform it builds.
+
+    Needs no listing: callers run it before fetching upstream, to fail fast.
+    """
+    wanted = None if images is None else set(images)
+    selected = tuple(i for i in catalog.images if wanted is None or i.name in wanted)
+    for image in selected:
+        image_pins = pins.get(image.name)
+        if not image_pins:
+            raise PlanError(
+                f"{image.dockerfile}: no installer pins found for image {image.name!r}",
+                "pin the installer as # renovate + ARG INSTALLER_URL_<ARCH>/SHA256SUM_<ARCH>",
+            )
+        _check_pins(image, image_pins)
+    return selected
+
+
+def _plan_image(
+    image: Image, pins: Sequence[Pin], listing: Listing, index: _Index, now: datetime
+) -> ImagePlan:
+    by_arch = _check_pins(image, pins)
+    current = max(pins, key=lambda p: (p.version, -_arch_rank(p.arch)))
+    draft = _Draft()
+    _check_integrity(by_arch, index, draft)
+    versions = {p.version for p in pins}
+    if len(versions) > 1 or len({p.python for p in pins}) > 1:
+        draft.flags.add(Kind.MIXED_VERSIONS)
+        listed = ", ".join(f"{a} {_label(p.python, p.version)}" for a, p in by_arch.items())
+        draft.notes.append(f"the Dockerfile pins different releases per arch: {listed}")
+    flavour = _target_flavour(image, current.python, listing, draft)
+    if image.frozen:
+        newest = _choose(image, current, flavour, by_arch, index, now, _Draft())
+        return _frozen(image, current, newest, draft)
+    target = _choose(image, current, flavour, by_arch, index, now, draft)
+    if target is None:
+        target = _same_release(current, index, now)
+    changes = _changes(by_arch, target, index, draft) if target else ()
+    return _finish(image, current, target, changes, draft)
+
+
+def _arch_rank(arch: str) -> int:
+    return list(BY_ARCH).index(arch) if arch in BY_ARCH else len(BY_ARCH)
+
+
+def _label(python: str | None, version: Version) -> str:
+    return f"{python}_{version}" if python else version.text
+
+
+def _check_pins(image: Image, pins: Sequence[Pin]) -> dict[str, Pin]:
+    by_arch = {p.arch: p for p in sorted(pins, key=lambda p: _arch_rank(p.arch))}
+    for pin in pins:
+        if pin.product is not image.product:
+            raise PlanError(
+                f"{pin.path}:{pin.line}: pins {pin.filename}, but image {image.name!r} "
+                f"is {image.product.value}",
+                "fix the image's product in the catalog or the Dockerfile",
+            )
+    missing = [p.name for p in image.platforms if p.arch not in by_arch]
+    if missing:
+        raise PlanError(
+            f"{image.dockerfile}: image {image.name!r} builds {', '.join(missing)} "
+            "but the Dockerfile pins no installer for it",
+            "add the arch's pin or remove the platform from the catalog",
+        )
+    return by_arch
+
+
+def _check_integrity(by_arch: Mapping[str, Pin], index: _Index, draft: _Draft) -> None:
+    for arch, pin in by_arch.items():
+        upstream = index.by_filename.get(pin.filename)
+        if upstream is None:
+            draft.notes.append(f"{arch}: {pin.filename} is not in the upstream listing")
+            continue
+        if upstream.sha256 == pin.sha256:
+            continue
+        owner = index.by_sha.get(pin.sha256)
+        if owner is not None:
+            draft.flags.add(Kind.STALE_HASH)
+            draft.notes.append(
+                f"STALE HASH: {arch}: the sha256 pinned for {pin.filename} is that of "
+                f"{owner.filename}; upstream's is {upstream.sha256} (a version bump left it)"
+            )
+        else:
+            draft.flags.add(Kind.CHECKSUM_CHANGED)
+            draft.notes.append(
+                f"CHECKSUM CHANGED UPSTREAM: {arch}: {pin.filename} was {pin.sha256}, upstream "
+                f"now lists {upstream.sha256} for the same name; verify it with Anaconda "
+                "before merging"
+            )
+
+
+def _target_flavour(
+    image: Image, current: str | None, listing: Listing, draft: _Draft
+) -> str | None:
+    default = _default_flavour(image.product, listing)
+    if not image.follows_default:
+        if default and default != image.python and _newer_flavour(default, image.python):
+            draft.flags.add(Kind.NEW_FLAVOUR)
+            draft.notes.append(
+                f"upstream's default flavour is now {default}; staying on {image.python} "
+                "as the catalog pins it"
+            )
+        return image.python
+    if current is None and image.product is not Product.MINICONDA3:
+        return None  # Anaconda and old Miniconda names carry no flavour
+    return default or current
+
+
+def _newer_flavour(candidate: str, pinned: str) -> bool:
+    return int(candidate[2:]) > int(pinned[2:])
+
+
+def _default_flavour(product: Product, listing: Listing) -> str | None:
+    # x86_64 first: an ended arch's alias stops moving and would name an old flavour.
+    for arch in BY_ARCH:
+        alias = listing.latest_alias(product, "Linux", arch)
+        if alias is not None and alias.target is not None:
+            return alias.target.python
+    return None
+
+
+def _choose(
+    image: Image,
+    current: Pin,
+    flavour: str | None,
+    by_arch: Mapping[str, Pin],
+    index: _Index,
+    now: datetime,
+    draft: _Draft,
+) -> _Target | None:
+    """The newest release the policy allows that is newer than the pins, or None."""
+    policy = image.bot
+    skipped: list[str] = []
+    for version in index.newest_first(image.product, flavour):
+        if version < current.version or (version == current.version and flavour == current.python):
+            break
+        label = _label(flavour, version)
+        if _ignored(policy.ignore, flavour, version):
+            skipped.append(f"{label} (bot.ignore)")
+            continue
+        if policy.allow is not None and version not in policy.allow:
+            skipped.append(f"{label} (outside bot.allow {policy.allow.text})")
+            continue
+        installers = index.release(image.product, flavour, version)
+        present = {a: installers[a] for a in by_arch if a in installers}
+        if not present:
+            continue
+        age = now - datetime.fromtimestamp(max(i.mtime for i in present.values()), UTC)
+        if age < policy.min_release_age:
+            draft.waiting.append(
+                Waiting(version.text, flavour, age, f"younger than {_age(policy.min_release_age)}")
+            )
+            continue
+        late = [a for a in by_arch if a not in installers]
+        if late and age < ARCH_GRACE:
+            draft.waiting.append(
+                Waiting(version.text, flavour, age, f"{', '.join(late)} not yet published")
+            )
+            continue
+        _note_skipped(skipped, draft)
+        return _Target(version, flavour, installers, age)
+    _note_skipped(skipped, draft)
+    return None
+
+
+def _ignored(ignore: Sequence[str], flavour: str | None, version: Version) -> bool:
+    names = {version.text, version.upstream, _label(flavour, version)}
+    return any(entry in names for entry in ignore)
+
+
+def _note_skipped(skipped: list[str], draft: _Draft) -> None:
+    if not skipped:
+        return
+    shown = ", ".join(skipped[:_MAX_SKIP_NOTES])
+    more = f" and {len(skipped) - _MAX_SKIP_NOTES} more" if len(skipped) > _MAX_SKIP_NOTES else ""
+    draft.notes.append(f"skipped by policy: {shown}{more}")
+
+
+def _same_release(current: Pin, index: _Index, now: datetime) -> _Target | None:
+    """The release already pinned, so a mixed or mis-hashed file can still be made whole."""
+    installers = index.release(current.product, current.python, current.version)
+    if not installers:
+        return None
+    newest = max(i.mtime for i in installers.values())
+    return _Target(
+        current.version, current.python, installers, now - datetime.fromtimestamp(newest, UTC)
+    )
+
+
+def _changes(
+    by_arch: Mapping[str, Pin], target: _Target, index: _Index, draft: _Draft
+) -> tuple[PinChange, ...]:
+    changes = []
+    for arch, pin in by_arch.items():
+        installer = target.installers.get(arch)
+        if installer is None and target.age < ARCH_GRACE:
+            reason = f"{arch} not yet published"
+            draft.waiting.append(Waiting(target.version.text, target.python, target.age, reason))
+            continue
+        if installer is None:
+            changes.append(PinChange(arch, pin.url, None, pin.sha256, None))
+            last = index.last_for_arch(pin.product, target.python, arch) or pin.version
+            draft.flags.add(Kind.DROP_ARCH)
+            draft.notes.append(
+                f"{arch}: no installer for {target.version}; last was {last}. "
+                f"The bump drops {arch}; to keep it, set bot.allow to <{target.version.upstream}"
+            )
+            if pin.format is not PinFormat.ARG_PAIR:
+                draft.notes.append(
+                    f"{arch}: the {pin.format} form cannot be removed automatically; "
+                    "remove its lines by hand"
+                )
+            continue
+        url = f"{PIN_ROOT}/{installer.product.directory}/{installer.filename}"
+        if (url, installer.sha256) != (pin.url, pin.sha256):
+            changes.append(
+                PinChange(
+                    arch,
+                    pin.url,
+                    url,
+                    pin.sha256,
+                    installer.sha256,
+                    installer.size,
+                    installer.mtime,
+                )
+            )
+    return tuple(changes)
+
+
+def _headline(flags: set[Kind], fallback: Kind) -> tuple[Kind, tuple[Kind, ...]]:
+    ordered = tuple(sorted(flags or {fallback}, key=_ORDER.__getitem__))
+    return ordered[0], ordered
+
+
+def _finish(
+    image: Image,
+    current: Pin,
+    target: _Target | None,
+    changes: tuple[PinChange, ...],
+    draft: _Draft,
+) -> ImagePlan:
+    moves = target is not None and (target.version, target.python) != (
+        current.version,
+        current.python,
+    )
+    if moves:
+        draft.flags.add(Kind.BUMP)
+        assert target is not None
+        if target.python != current.python:
+            draft.flags.add(Kind.FLAVOUR_CHANGE)
+            draft.notes.append(
+                f"FLAVOUR CHANGE: Python {current.python or '(none)'} -> {target.python}: "
+                "packages built for the old Python may break"
+            )
+    if draft.waiting and not changes:
+        draft.flags.add(Kind.WAITING)
+    kind, flags = _headline(draft.flags, Kind.UP_TO_DATE)
+    dropped = {c.arch for c in changes if c.removes}
+    return ImagePlan(
+        image=image.name,
+        dockerfile=image.dockerfile,
+        product=image.product,
+        kind=kind,
+        flags=flags,
+        from_version=current.version.text,
+        from_python=current.python,
+        to_version=target.version.text if moves and target else None,
+        to_python=target.python if moves and target else None,
+        age=target.age if target and changes else None,
+        changes=changes,
+        drop_platforms=tuple(p.name for p in image.platforms if p.arch in dropped),
+        waiting=tuple(draft.waiting),
+        notes=tuple(draft.notes),
+    )
+
+
+def _frozen(image: Image, current: Pin, target: _Target | None, draft: _Draft) -> ImagePlan:
+    newest = f"; {_label(target.python, target.version)} is available" if target else ""
+    draft.notes.append(f"frozen at {_label(current.python, current.version)}{newest}: not moved")
+    if draft.flags & {Kind.CHECKSUM_CHANGED, Kind.STALE_HASH}:
+        draft.notes.append("frozen: its hashes are left as they are; fix them by hand")
+    draft.flags.add(Kind.FROZEN)
+    _, flags = _headline(draft.flags, Kind.FROZEN)
+    kind = flags[0] if flags[0].alarming else Kind.FROZEN
+    return ImagePlan(
+        image=image.name,
+        dockerfile=image.dockerfile,
+        product=image.product,
+        kind=kind,
+        flags=flags,
+        from_version=current.version.text,
+        from_python=current.python,
+        to_version=None,
+        to_python=None,
+        age=None,
+        waiting=tuple(draft.waiting),
+        notes=tuple(draft.notes),
+    )
+
+
+# -- presentation -------------------------------------------------------------------------
+
+
+def _age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 0:
+        return "0m"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    if days:
+        return f"{days}d{hours}h" if hours else f"{days}d"
+    return f"{hours}h{rest // 60}m" if hours else f"{rest // 60}m"
+
+
+format_age = _age
+
+
+def plan_to_json(plan: Plan) -> dict[str, Any]:
+    """A stable, JSON-ready form of the plan (also embedded in PR bodies)."""
+    return {
+        "schema": SCHEMA,
+        "now": plan.now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "images": [_image_json(i) for i in plan.images],
+    }
+
+
+def _image_json(image: ImagePlan) -> dict[str, Any]:
+    return {
+        "image": image.image,
+        "dockerfile": image.dockerfile,
+        "product": image.product.value,
+        "kind": image.kind.value,
+        "flags": [k.value for k in image.flags],
+        "from": {"version": image.from_version, "python": image.from_python},
+        "to": None
+        if image.to_version is None
+        else {"version": image.to_version, "python": image.to_python},
+        "age_seconds": None if image.age is None else int(image.age.total_seconds()),
+        "changes": [
+            {
+                "arch": c.arch,
+                "from_url": c.from_url,
+                "to_url": c.to_url,
+                "from_sha256": c.from_sha,
+                "to_sha256": c.to_sha,
+                "size": c.size,
+                "mtime": c.mtime,
+            }
+            for c in image.changes
+        ],
+        "drop_platforms": list(image.drop_platforms),
+        "waiting": [
+            {
+                "version": w.version,
+                "python": w.python,
+                "age_seconds": int(w.age.total_seconds()),
+                "reason": w.reason,
+            }
+            for w in image.waiting
+        ],
+        "notes": list(image.notes),
+    }
+
+
+def plan_from_json(data: Mapping[str, Any]) -> Plan:
+    """The inverse of `plan_to_json`, e.g. to read a plan back from a PR body."""
+    if data.get("schema") != SCHEMA:
+        raise PlanError(f"not a {SCHEMA} document (schema {data.get('schema')!r})")
+    try:
+        return Plan(
+            datetime.fromisoformat(data["now"]),
+            tuple(_image_from_json(i) for i in data["images"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PlanError(f"malformed {SCHEMA} document: {exc!r}") from exc
+
+
+def _image_from_json(data: Mapping[str, Any]) -> ImagePlan:
+    to = data["to"] or {}
+    age = data["age_seconds"]
+    return ImagePlan(
+        image=data["image"],
+        dockerfile=data["dockerfile"],
+        product=Product(data["product"]),
+        kind=Kind(data["kind"]),
+        flags=tuple(Kind(k) for k in data["flags"]),
+        from_version=data["from"]["version"],
+        from_python=data["from"]["python"],
+        to_version=to.get("version"),
+        to_python=to.get("python"),
+        age=None if age is None else timedelta(seconds=age),
+        changes=tuple(
+            PinChange(
+                c["arch"],
+                c["from_url"],
+                c["to_url"],
+                c["from_sha256"],
+                c["to_sha256"],
+                c["size"],
+                c["mtime"],
+            )
+            for c in data["changes"]
+        ),
+        drop_platforms=tuple(data["drop_platforms"]),
+        waiting=tuple(
+            Waiting(w["version"], w["python"], timedelta(seconds=w["age_seconds"]), w["reason"])
+            for w in data["waiting"]
+        ),
+        notes=tuple(data["notes"]),
+    )

@@ -1,0 +1,543 @@
+"""The planner against the 2023 fixtures plus newer releases named by the real scheme.
+
+Each failure seen in the wild (DESIGN.md) is its own test. Newer releases carry
+SYNTHETIC sha256 values; the fixture files are never edited.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.catalog import Catalog, parse_catalog
+from bot.errors import PlanError
+from bot.pins import Pin, read_pins
+from bot.planner import (
+    ImagePlan,
+    Kind,
+    PinChange,
+    Plan,
+    format_age,
+    plan,
+    plan_from_json,
+    plan_to_json,
+)
+from bot.platforms import BY_ARCH
+from bot.upstream.listing import parse_listing
+from bot.upstream.model import Listing
+
+FIXTURES = Path(__file__).parent / "fixtures" / "upstream"
+ROOT = "https://repo.anaconda.com"
+NOW = datetime(2025, 6, 1, tzinfo=UTC)
+ARCHES3 = ("x86_64", "aarch64", "s390x")
+
+# (version, date, flavours, arches, default flavour): s390x ends at 25.1.1-2, ppc64le at 23.10.0-1.
+MINICONDA = (
+    ("23.10.0-1", "2023-11-16", ("py310", "py311"), (*ARCHES3, "ppc64le"), "py311"),
+    ("24.1.2-0", "2024-02-23", ("py310", "py311", "py312"), ARCHES3, "py311"),
+    ("25.1.1-2", "2025-02-11", ("py310", "py311", "py312"), ARCHES3, "py312"),
+    ("25.3.1-1", "2025-04-10", ("py310", "py311", "py312", "py313"), ARCHES3[:2], "py313"),
+)
+ANACONDA = (
+    ("2024.10-1", "2024-10-23", ARCHES3),
+    ("2025.06-0", "2025-05-15", ARCHES3[:2]),
+)
+
+
+# -- listing and catalog builders (also used by test_writer and test_plan_cli) --------------
+
+
+def synthetic_sha(filename: str) -> str:
+    return hashlib.sha256(b"condabot-test:" + filename.encode()).hexdigest()
+
+
+def entry(filename: str, date: str, size: int = 150_000_000) -> dict[str, Any]:
+    mtime = datetime.fromisoformat(date).replace(tzinfo=UTC).timestamp()
+    return {"mtime": mtime, "sha256": synthetic_sha(filename), "size": size}
+
+
+def fixture_documents() -> dict[str, dict[str, Any]]:
+    return {
+        "miniconda": json.loads((FIXTURES / "miniconda-2023-07-13.files.json").read_text()),
+        "archive": json.loads((FIXTURES / "archive-2023-10.files.json").read_text()),
+    }
+
+
+def add_miniconda(
+    docs: dict[str, dict[str, Any]],
+    version: str,
+    date: str,
+    flavours: Iterable[str],
+    arches: Iterable[str],
+    default: str | None = None,
+) -> None:
+    for python in flavours:
+        for arch in arches:
+            name = f"Miniconda3-{python}_{version}-Linux-{arch}.sh"
+            docs["miniconda"][name] = entry(name, date)
+            if python == default:
+                docs["miniconda"][f"Miniconda3-latest-Linux-{arch}.sh"] = dict(
+                    docs["miniconda"][name]
+                )
+
+
+def newer_documents(until: str = "2099-01-01") -> dict[str, dict[str, Any]]:
+    docs = fixture_documents()
+    for version, date, flavours, arches, default in MINICONDA:
+        if date <= until:
+            add_miniconda(docs, version, date, flavours, arches, default)
+    for version, date, arches in ANACONDA:
+        for arch in arches:
+            if date <= until:
+                name = f"Anaconda3-{version}-Linux-{arch}.sh"
+                docs["archive"][name] = entry(name, date, 1_000_000_000)
+    return docs
+
+
+def make_listing(docs: dict[str, dict[str, Any]] | None = None) -> Listing:
+    return parse_listing(docs or newer_documents(), ROOT)
+
+
+def file_entry(docs: dict[str, dict[str, Any]], filename: str) -> dict[str, Any]:
+    directory = "archive" if filename.startswith("Anaconda") else "miniconda"
+    value: dict[str, Any] = docs[directory][filename]
+    return value
+
+
+def catalog_text(images: Sequence[dict[str, Any]]) -> str:
+    """A catalog YAML; each image dict: name, product, platforms(arches), python, frozen, bot."""
+    out = ["version: 1", "registries: {}", "images:"]
+    for image in images:
+        out += [
+            f"  - name: {image['name']}",
+            f"    product: {image.get('product', 'miniconda3')}",
+            f"    dockerfile: dockerfiles/{image['name']}/Dockerfile",
+            "    platforms:",
+            *(f"      - {BY_ARCH[a].name}" for a in image.get("arches", ARCHES3)),
+            f"    python: {json.dumps(image.get('python', 'default'))}",
+            f"    frozen: {str(image.get('frozen', False)).lower()}",
+        ]
+        bot = image.get("bot")
+        if bot:
+            out.append("    bot:")
+            out += [f"      {key}: {json.dumps(value)}" for key, value in bot.items()]
+    return "\n".join(out) + "\n"
+
+
+def make_catalog(*images: dict[str, Any]) -> Catalog:
+    return parse_catalog(catalog_text(images))
+
+
+def installer_url(filename: str) -> str:
+    directory = "archive" if filename.startswith("Anaconda") else "miniconda"
+    return f"{ROOT}/{directory}/{filename}"
+
+
+def miniconda_file(python: str, version: str, arch: str) -> str:
+    return f"Miniconda3-{python}_{version}-Linux-{arch}.sh"
+
+
+def dockerfile(
+    pins: Sequence[tuple[str, str]],
+    docs: dict[str, dict[str, Any]],
+    shas: dict[str, str] | None = None,
+    newline: str = "\n",
+) -> str:
+    """An images-repo style Dockerfile pinning (arch, filename) pairs with upstream's hashes."""
+    lines = ["FROM debian:bookworm-slim", "# Leave these args here"]
+    for arch, filename in pins:
+        suffix = BY_ARCH[arch].arg_suffix
+        sha = (shas or {}).get(arch) or file_entry(docs, filename)["sha256"]
+        datasource = "anaconda" if filename.startswith("Anaconda") else "miniconda"
+        lines += [
+            f"# renovate: datasource=custom.{datasource}_installer",
+            f'ARG INSTALLER_URL_{suffix}="{installer_url(filename)}"',
+            f'ARG SHA256SUM_{suffix}="{sha}"',
+        ]
+    lines += ['RUN echo "${SHA256SUM} miniconda.sh" > shasum && sha256sum --check shasum']
+    return newline.join(lines) + newline
+
+
+def miniconda_pins(
+    python: str, version: str, arches: Sequence[str] = ARCHES3
+) -> list[tuple[str, str]]:
+    return [(a, miniconda_file(python, version, a)) for a in arches]
+
+
+def pins_of(text: str, name: str = "img") -> tuple[Pin, ...]:
+    return read_pins(text, f"dockerfiles/{name}/Dockerfile")
+
+
+def plan_one(
+    image: dict[str, Any],
+    text: str,
+    docs: dict[str, dict[str, Any]] | None = None,
+    now: datetime = NOW,
+) -> ImagePlan:
+    result = plan(make_catalog(image), {image["name"]: pins_of(text)}, make_listing(docs), now)
+    assert len(result.images) == 1
+    return result.images[0]
+
+
+def to_labels(image: ImagePlan) -> dict[str, str | None]:
+    return {
+        c.arch: None if c.to_url is None else c.to_url.rsplit("/", 1)[-1] for c in image.changes
+    }
+
+
+# -- the ordinary cases --------------------------------------------------------------------
+
+
+def test_bump_moves_every_arch_to_the_newest_default_release() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "24.1.2-0"), docs)
+    result = plan_one(
+        {"name": "img", "python": "py312"}, text, docs, now=datetime(2025, 3, 1, tzinfo=UTC)
+    )
+    assert result.kind is Kind.BUMP
+    assert (result.from_version, result.to_version, result.to_python) == (
+        "24.1.2-0",
+        "25.1.1-2",
+        "py312",
+    )
+    assert to_labels(result) == {a: miniconda_file("py312", "25.1.1-2", a) for a in ARCHES3}
+    change = result.changes[0]
+    upstream = file_entry(docs, miniconda_file("py312", "25.1.1-2", "x86_64"))
+    assert (change.to_sha, change.size, change.mtime) == (
+        upstream["sha256"],
+        upstream["size"],
+        upstream["mtime"],
+    )
+    assert result.age == datetime(2025, 3, 1, tzinfo=UTC) - datetime(2025, 2, 11, tzinfo=UTC)
+
+
+def test_up_to_date_plans_nothing() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.changes, result.to_version) == (Kind.UP_TO_DATE, (), None)
+
+
+def test_plan_reads_the_real_2023_fixture_alone() -> None:
+    docs = fixture_documents()
+    text = dockerfile(miniconda_pins("py311", "23.5.1-0", (*ARCHES3, "ppc64le")), docs)
+    image = {"name": "img", "arches": (*ARCHES3, "ppc64le")}
+    result = plan_one(image, text, docs, now=datetime(2023, 8, 1, tzinfo=UTC))
+    assert result.kind is Kind.BUMP
+    assert to_labels(result) == {
+        a: miniconda_file("py311", "23.5.2-0", a) for a in (*ARCHES3, "ppc64le")
+    }
+
+
+def test_anaconda_images_follow_calendar_versions() -> None:
+    docs = newer_documents()
+    pins = [(a, f"Anaconda3-2023.07-2-Linux-{a}.sh") for a in ARCHES3]
+    result = plan_one({"name": "img", "product": "anaconda3"}, dockerfile(pins, docs), docs)
+    assert (result.kind, result.to_version) == (Kind.DROP_ARCH, "2025.06-0")
+    assert Kind.BUMP in result.flags
+    assert any("s390x: no installer for 2025.06-0; last was 2024.10-1" in n for n in result.notes)
+
+
+# -- failures seen in the wild -------------------------------------------------------------
+
+
+def test_human_bump_with_stale_hashes_is_detected_and_fixed() -> None:
+    """A PR moved the URLs to 23.5.2-0 but kept every 23.5.1-0 hash."""
+    docs = fixture_documents()
+    old = {a: file_entry(docs, miniconda_file("py311", "23.5.1-0", a))["sha256"] for a in ARCHES3}
+    text = dockerfile(miniconda_pins("py311", "23.5.2-0"), docs, shas=old)
+    result = plan_one({"name": "img"}, text, docs, now=datetime(2023, 8, 1, tzinfo=UTC))
+    assert result.kind is Kind.STALE_HASH and result.alarming
+    assert result.to_version is None  # the release is right; only the hashes move
+    for change in result.changes:
+        assert change.from_url == change.to_url
+        assert change.from_sha == old[change.arch]
+        assert (
+            change.to_sha
+            == file_entry(docs, miniconda_file("py311", "23.5.2-0", change.arch))["sha256"]
+        )
+    stale = [n for n in result.notes if n.startswith("STALE HASH")]
+    assert len(stale) == 3
+    assert miniconda_file("py311", "23.5.1-0", "s390x") in " ".join(stale)
+
+
+def test_mixed_version_file_is_fixed_as_one_move() -> None:
+    """x86_64/aarch64 moved to 23.5.2-0; s390x was left on 23.5.1-0."""
+    docs = fixture_documents()
+    pins = [
+        *miniconda_pins("py311", "23.5.2-0", ARCHES3[:2]),
+        ("s390x", miniconda_file("py311", "23.5.1-0", "s390x")),
+    ]
+    result = plan_one(
+        {"name": "img"}, dockerfile(pins, docs), docs, now=datetime(2023, 8, 1, tzinfo=UTC)
+    )
+    assert result.kind is Kind.MIXED_VERSIONS
+    assert to_labels(result) == {"s390x": miniconda_file("py311", "23.5.2-0", "s390x")}
+    assert any("s390x py311_23.5.1-0" in n for n in result.notes)
+
+
+def test_mixed_version_file_whose_laggard_has_no_newer_installer_drops_it() -> None:
+    """The bot PR that sat for months: s390x had no 25.3.1-1, so it stayed behind."""
+    docs = newer_documents()
+    pins = [
+        *miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]),
+        ("s390x", miniconda_file("py312", "25.1.1-2", "s390x")),
+    ]
+    result = plan_one({"name": "img"}, dockerfile(pins, docs), docs)
+    assert result.kind is Kind.DROP_ARCH
+    assert Kind.MIXED_VERSIONS in result.flags
+    assert result.changes == (
+        PinChange("s390x", installer_url(miniconda_file("py312", "25.1.1-2", "s390x")), None,
+                  file_entry(docs, miniconda_file("py312", "25.1.1-2", "s390x"))["sha256"], None),
+    )  # fmt: skip
+    assert result.drop_platforms == ("linux/s390x",)
+
+
+def test_flavour_switch_is_its_own_flagged_kind() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert result.kind is Kind.FLAVOUR_CHANGE
+    assert set(result.flags) == {Kind.FLAVOUR_CHANGE, Kind.BUMP}
+    assert (result.from_python, result.to_python, result.to_version) == (
+        "py312",
+        "py313",
+        "25.3.1-1",
+    )
+    assert any(n.startswith("FLAVOUR CHANGE: Python py312 -> py313") for n in result.notes)
+
+
+def test_flavour_switch_within_one_release_is_flagged() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.3.1-1", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.to_version, result.to_python) == (
+        Kind.FLAVOUR_CHANGE,
+        "25.3.1-1",
+        "py313",
+    )
+
+
+def test_pinned_flavour_is_tracked_and_the_new_default_reported() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py311", "24.1.2-0", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "python": "3.11", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.to_version, result.to_python) == (Kind.BUMP, "25.3.1-1", "py311")
+    assert Kind.NEW_FLAVOUR in result.flags
+    assert any("default flavour is now py313; staying on py311" in n for n in result.notes)
+
+
+def test_pinned_flavour_up_to_date_still_reports_the_new_default() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.3.1-1", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "python": "py312", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.changes) == (Kind.NEW_FLAVOUR, ())
+
+
+def test_frozen_image_never_moves() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py311", "23.5.2-0"), docs)
+    result = plan_one({"name": "img", "frozen": True}, text, docs)
+    assert (result.kind, result.changes, result.to_version) == (Kind.FROZEN, (), None)
+    assert any("frozen at py311_23.5.2-0; py313_25.3.1-1 is available" in n for n in result.notes)
+
+
+def test_frozen_image_reports_a_checksum_change_without_touching_it() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py311", "23.5.2-0"), docs)
+    file_entry(docs, miniconda_file("py311", "23.5.2-0", "x86_64"))["sha256"] = "e" * 64
+    result = plan_one({"name": "img", "frozen": True}, text, docs)
+    assert (result.kind, result.changes) == (Kind.CHECKSUM_CHANGED, ())
+    assert Kind.FROZEN in result.flags and result.alarming
+
+
+def test_frozen_mixed_file_is_reported_not_fixed() -> None:
+    docs = fixture_documents()
+    pins = [
+        *miniconda_pins("py311", "23.5.2-0", ARCHES3[:2]),
+        ("s390x", miniconda_file("py311", "23.5.1-0", "s390x")),
+    ]
+    result = plan_one(
+        {"name": "img", "frozen": True},
+        dockerfile(pins, docs),
+        docs,
+        now=datetime(2023, 8, 1, tzinfo=UTC),
+    )
+    assert (result.kind, result.changes) == (Kind.FROZEN, ())
+    assert Kind.MIXED_VERSIONS in result.flags
+
+
+def test_ignore_list_skips_a_version() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "24.1.2-0"), docs)
+    image = {"name": "img", "python": "py312", "bot": {"ignore": ["25.3.1-1"]}}
+    result = plan_one(image, text, docs)
+    assert (result.kind, result.to_version) == (Kind.BUMP, "25.1.1-2")
+    assert any("py312_25.3.1-1 (bot.ignore)" in n for n in result.notes)
+
+
+def test_ignore_by_upstream_release_covers_every_build() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "24.1.2-0"), docs)
+    image = {"name": "img", "python": "py312", "bot": {"ignore": ["25.3.1", "25.1.1"]}}
+    result = plan_one(image, text, docs)
+    assert (result.kind, result.changes) == (Kind.NEW_FLAVOUR, ())
+    assert "py312_25.3.1-1 (bot.ignore), py312_25.1.1-2 (bot.ignore)" in result.notes[-1]
+
+
+def test_allowed_range_caps_the_bump() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "24.1.2-0"), docs)
+    image = {"name": "img", "python": "py312", "bot": {"allow": ">=24,<25.3"}}
+    result = plan_one(image, text, docs)
+    assert (result.kind, result.to_version) == (Kind.BUMP, "25.1.1-2")
+    assert any("outside bot.allow >=24,<25.3" in n for n in result.notes)
+
+
+def test_too_young_release_waits_and_shows_its_age() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2", ARCHES3[:2]), docs)
+    image = {
+        "name": "img",
+        "python": "py312",
+        "arches": ARCHES3[:2],
+        "bot": {"min_release_age": "7d"},
+    }
+    result = plan_one(image, text, docs, now=datetime(2025, 4, 13, 6, tzinfo=UTC))
+    assert (result.kind, result.changes) == (Kind.WAITING, ())
+    (waiting,) = result.waiting
+    assert (waiting.version, waiting.age, waiting.reason) == (
+        "25.3.1-1",
+        timedelta(days=3, hours=6),
+        "younger than 7d",
+    )
+    assert format_age(waiting.age) == "3d6h"
+
+
+def test_too_young_release_falls_back_to_an_older_eligible_one() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "24.1.2-0", ARCHES3[:2]), docs)
+    image = {
+        "name": "img",
+        "python": "py312",
+        "arches": ARCHES3[:2],
+        "bot": {"min_release_age": "30d"},
+    }
+    result = plan_one(image, text, docs, now=datetime(2025, 4, 13, tzinfo=UTC))
+    assert (result.kind, result.to_version) == (Kind.BUMP, "25.1.1-2")
+    assert [w.version for w in result.waiting] == ["25.3.1-1"]
+
+
+def test_checksum_changed_upstream_is_flagged_loudly() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    name = miniconda_file("py313", "25.3.1-1", "aarch64")
+    file_entry(docs, name)["sha256"] = "d" * 64
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert result.kind is Kind.CHECKSUM_CHANGED and result.alarming
+    (change,) = result.changes
+    assert (change.arch, change.from_url, change.to_url, change.to_sha) == (
+        "aarch64", installer_url(name), installer_url(name), "d" * 64,
+    )  # fmt: skip
+    assert any(n.startswith(f"CHECKSUM CHANGED UPSTREAM: aarch64: {name}") for n in result.notes)
+
+
+def test_s390x_ending_at_25_1_1_2_is_a_flagged_drop() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2"), docs)
+    result = plan_one({"name": "img", "python": "py312"}, text, docs)
+    assert result.kind is Kind.DROP_ARCH
+    assert to_labels(result) == {
+        "x86_64": miniconda_file("py312", "25.3.1-1", "x86_64"),
+        "aarch64": miniconda_file("py312", "25.3.1-1", "aarch64"),
+        "s390x": None,
+    }
+    assert result.drop_platforms == ("linux/s390x",)
+    assert any(
+        n.startswith("s390x: no installer for 25.3.1-1; last was 25.1.1-2") for n in result.notes
+    )
+
+
+def test_ppc64le_ending_at_23_10_0_1_is_a_flagged_drop() -> None:
+    docs = newer_documents()
+    arches = (*ARCHES3, "ppc64le")
+    text = dockerfile(miniconda_pins("py311", "23.10.0-1", arches), docs)
+    result = plan_one({"name": "img", "python": "py311", "arches": arches}, text, docs)
+    assert (result.kind, result.to_version) == (Kind.DROP_ARCH, "25.3.1-1")
+    assert to_labels(result)["ppc64le"] is None and to_labels(result)["s390x"] is None
+    assert set(result.drop_platforms) == {"linux/ppc64le", "linux/s390x"}
+    assert any(
+        n.startswith("ppc64le: no installer for 25.3.1-1; last was 23.10.0-1") for n in result.notes
+    )
+
+
+def test_an_arch_still_uploading_is_not_dropped() -> None:
+    """Upstream publishes one arch at a time: a missing arch waits out a grace period."""
+    docs = newer_documents()
+    add_miniconda(docs, "25.5.0-0", "2025-05-31", ("py313",), ("x86_64",), "py313")
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.changes) == (Kind.WAITING, ())
+    assert result.waiting[0].reason == "aarch64 not yet published"
+
+
+def test_never_downgrades() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.3.1-1", ARCHES3[:2]), docs)
+    image = {"name": "img", "python": "py312", "arches": ARCHES3[:2], "bot": {"allow": "<25"}}
+    assert plan_one(image, text, docs).changes == ()
+
+
+# -- errors and the JSON form --------------------------------------------------------------
+
+
+def test_a_catalog_platform_without_a_pin_is_a_plan_error() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:1]), docs)
+    with pytest.raises(PlanError, match="builds linux/arm64 but the Dockerfile pins no installer"):
+        plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+
+
+def test_a_product_mismatch_is_a_plan_error() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    with pytest.raises(PlanError, match="is anaconda3"):
+        plan_one({"name": "img", "product": "anaconda3", "arches": ARCHES3[:2]}, text, docs)
+
+
+def test_naive_time_is_refused() -> None:
+    with pytest.raises(PlanError, match="time zone"):
+        plan(make_catalog({"name": "img"}), {}, make_listing(), datetime(2025, 1, 1))
+
+
+def test_json_form_is_stable_and_round_trips() -> None:
+    docs = newer_documents()
+    catalog = make_catalog({"name": "a", "python": "py312"}, {"name": "b", "frozen": True})
+    pins = {
+        "a": pins_of(dockerfile(miniconda_pins("py312", "25.1.1-2"), docs), "a"),
+        "b": pins_of(dockerfile(miniconda_pins("py311", "23.5.2-0"), docs), "b"),
+    }
+    result = plan(catalog, pins, make_listing(docs), NOW)
+    data = plan_to_json(result)
+    assert list(data) == ["schema", "now", "images"]
+    assert data["now"] == "2025-06-01T00:00:00Z"
+    assert list(data["images"][0]) == [
+        "image", "dockerfile", "product", "kind", "flags", "from", "to", "age_seconds",
+        "changes", "drop_platforms", "waiting", "notes",
+    ]  # fmt: skip
+    assert data["images"][0]["changes"][2]["to_url"] is None
+    assert json.loads(json.dumps(data)) == data
+    assert plan_to_json(plan_from_json(copy.deepcopy(data))) == data
+    assert isinstance(plan_from_json(data), Plan)
+
+
+def test_plan_from_json_refuses_other_documents() -> None:
+    with pytest.raises(PlanError, match=r"condabot\.plan/1"):
+        plan_from_json({"schema": "something/2"})
