@@ -8,12 +8,13 @@ request mode (`--repo OWNER/NAME`) joins the group and reuses `make_plan` and
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
 from bot.commands.plan import Planned, add_plan_options, make_plan
 from bot.errors import UsageError
-from bot.planner import is_loud
+from bot.planner import Plan, is_loud
 from bot.writer import FileEdit, plan_edits, write_edits
 
 
@@ -27,7 +28,20 @@ def add_parser(subparsers: Any) -> None:
     )
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--local", action="store_true", help="rewrite the files in the working tree")
-    parser.add_argument("--dry-run", action="store_true", help="print the diff, write nothing")
+    mode.add_argument(
+        "--repo",
+        metavar="OWNER/NAME",
+        help="open or update one pull request per image group on GitHub (token: GITHUB_TOKEN)",
+    )
+    parser.add_argument("--dry-run", action="store_true", help="print every action, write nothing")
+    parser.add_argument("--base", help="base branch (default: the checkout's branch)")
+    parser.add_argument("--max-open", type=int, default=10, help="most open bot PRs (10)")
+    parser.add_argument("--max-new", type=int, default=5, help="most new PRs per run (5)")
+    parser.add_argument(
+        "--github-api-url",
+        default=os.environ.get("GITHUB_API_URL") or "https://api.github.com",
+        help="GitHub REST API root (env GITHUB_API_URL)",
+    )
     add_plan_options(parser)
     parser.set_defaults(func=run)
 
@@ -38,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     _warn(planned)
     if args.local:
         return _local(args, planned, edits)
-    raise UsageError("choose a mode", "pass --local")
+    return _pull_requests(args, planned)
 
 
 def _local(args: argparse.Namespace, planned: Planned, edits: tuple[FileEdit, ...]) -> int:
@@ -53,6 +67,39 @@ def _local(args: argparse.Namespace, planned: Planned, edits: tuple[FileEdit, ..
     write_edits(edits, planned.root)
     print(f"condabot: wrote {', '.join(e.path for e in edits)}", file=sys.stderr)
     return 0
+
+
+def _pull_requests(args: argparse.Namespace, planned: Planned) -> int:
+    # Imported here: PyGithub costs ~150 ms that `--local` and `plan` need not pay.
+    from bot.forge.checkout import read_checkout, require_clean
+    from bot.forge.github import GitHubForge, connect
+    from bot.forge.grouping import group_updates
+    from bot.forge.model import Limits
+    from bot.forge.run import run_bump
+
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+    if not token:
+        raise UsageError(
+            "GITHUB_TOKEN is not set", "export a token that may write contents, PRs and issues"
+        )
+    checkout = read_checkout(planned.root, args.base)
+
+    def edits_for(sub: Plan) -> list[tuple[str, str]]:
+        return [(e.path, e.after) for e in plan_edits(sub, planned.root, planned.catalog_path)]
+
+    updates = group_updates(planned.plan, planned.catalog, edits_for)
+    require_clean(checkout, [f.path for u in updates for f in u.files])
+    forge = GitHubForge(connect(token, args.github_api_url), args.repo, checkout.branch)
+    result = run_bump(
+        forge,
+        planned.plan,
+        updates,
+        (checkout.head, checkout.tree),
+        Limits(args.max_open, args.max_new),
+        args.dry_run,
+        say=lambda line: print(line) if line else None,
+    )
+    return result.error.exit_code if result.error else 0
 
 
 def _warn(planned: Planned) -> None:

@@ -85,7 +85,8 @@ class GitHubForge:
             raise translate(exc, "listing the bot's pull requests") from exc
         pulls, dashboard = [], None
         for issue in page:
-            if issue.pull_request is None:
+            # html_url, not pull_request: an absent attribute makes PyGithub GET the issue.
+            if "/pull/" not in issue.html_url:
                 if DASHBOARD_LABEL in _label_names(issue.labels) and dashboard is None:
                     dashboard = issue
                 continue

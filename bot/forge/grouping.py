@@ -1,0 +1,133 @@
+"""From the update plan to one desired PR per group: files, title, body. Pure.
+
+A group is one image by default; the catalog's `bot.group: product` puts every image
+of a product in one PR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+
+from bot.catalog import Catalog, Image
+from bot.forge.model import FileChange, GroupUpdate
+from bot.planner import ImagePlan, Kind, PinChange, Plan, is_loud
+
+WARNINGS = {
+    Kind.FLAVOUR_CHANGE: "**Python flavour change**: this update moves the image from "
+    "{from_python} to {to_python}. Check that your environments still resolve before merging.",
+    Kind.DROP_ARCH: "**Architecture dropped**: upstream has no installer for {dropped} at this "
+    "version. Merging removes it from the Dockerfile and from the catalog's platforms.",
+    Kind.CHECKSUM_CHANGED: "**Checksum changed upstream** for a file of the same name. Upstream "
+    "replaced the bytes; confirm with Anaconda before merging.",
+    Kind.STALE_HASH: "**Stale checksum fixed**: a pinned sha256 did not match its file upstream.",
+    Kind.MIXED_VERSIONS: "**Mixed versions fixed**: the arches were pinned at different releases.",
+}
+
+
+def group_key(image: Image) -> str:
+    return image.product.value if image.bot.group == "product" else image.name
+
+
+def group_updates(
+    plan: Plan, catalog: Catalog, edits_for: Callable[[Plan], Sequence[tuple[str, str]]]
+) -> list[GroupUpdate]:
+    """`edits_for(sub_plan)` gives the (path, new text) pairs that apply a plan."""
+    groups: dict[str, list[ImagePlan]] = {}
+    for image_plan in plan.images:
+        if image_plan.changes:
+            groups.setdefault(group_key(catalog.image(image_plan.image)), []).append(image_plan)
+    updates = []
+    for group, members in sorted(groups.items()):
+        edits = edits_for(Plan(plan.now, tuple(members)))
+        files = tuple(FileChange(path, text.encode()) for path, text in sorted(edits))
+        images = [catalog.image(m.image) for m in members]
+        updates.append(
+            GroupUpdate(
+                group=group,
+                title=title(group, members),
+                body=body(members),
+                target=";".join(f"{m.image}={label(m.to_python, m.to_version)}" for m in members),
+                digest=_digest(files),
+                files=files,
+                labels=_union(i.bot.labels for i in images),
+                reviewers=_union(i.bot.reviewers for i in images),
+                assignees=_union(i.bot.assignees for i in images),
+            )
+        )
+    return updates
+
+
+def title(group: str, members: Sequence[ImagePlan]) -> str:
+    first = members[0]
+    flavour = first.to_python or ""
+    if first.from_python and first.to_python and first.from_python != first.to_python:
+        flavour = f"{first.from_python} to {first.to_python}"
+    what = f"{group} ({flavour})" if flavour and len(members) == 1 else group
+    version = first.to_version or first.from_version
+    if all(m.to_version == first.to_version for m in members):
+        return f"chore(deps): update {what} to {version}"
+    return f"chore(deps): update {what} installers"
+
+
+def body(members: Sequence[ImagePlan]) -> str:
+    return "\n\n".join(_image_section(m) for m in members)
+
+
+def _image_section(m: ImagePlan) -> str:
+    lines = [f"### `{m.image}`: {label(m.from_python, m.from_version)} → "
+             f"{label(m.to_python, m.to_version)}"]  # fmt: skip
+    for kind in m.flags:
+        if kind in WARNINGS:
+            dropped = ", ".join(c.arch for c in m.changes if c.to_url is None) or "-"
+            text = WARNINGS[kind].format(
+                from_python=m.from_python, to_python=m.to_python, dropped=dropped
+            )
+            lines.append(f"> [!WARNING]\n> {text}")
+    lines.append(_table(m.changes))
+    released = _release_date(m.changes)
+    if released:
+        lines.append(f"Released upstream on {released}.")
+    warned = {k.value.replace("-", " ").upper() for k in m.flags if k in WARNINGS}
+    lines.extend(f"- {n}" for n in m.notes if is_loud(n) and n.split(":", 1)[0] not in warned)
+    return "\n\n".join(lines)
+
+
+def _table(changes: Sequence[PinChange]) -> str:
+    rows = ["| arch | from | to | sha256 | size |", "|---|---|---|---|---|"]
+    for c in changes:
+        to = f"[{_file(c.to_url)}]({c.to_url})" if c.to_url else "removed"
+        sha = f"`{c.to_sha[:16]}…`" if c.to_sha else "-"
+        size = f"{c.size / 1e6:.1f} MB" if c.size else "-"
+        rows.append(f"| {c.arch} | `{_file(c.from_url)}` | {to} | {sha} | {size} |")
+    return "\n".join(rows)
+
+
+def _release_date(changes: Sequence[PinChange]) -> str | None:
+    times = [c.mtime for c in changes if c.mtime]
+    return datetime.fromtimestamp(max(times), UTC).strftime("%Y-%m-%d") if times else None
+
+
+def _file(url: str) -> str:
+    return url.rsplit("/", 1)[-1]
+
+
+def label(python: str | None, version: str | None) -> str:
+    if version is None:
+        return "-"
+    return f"{python}_{version}" if python else version
+
+
+def _digest(files: Sequence[FileChange]) -> str:
+    h = hashlib.sha256()
+    for f in files:
+        h.update(f.path.encode() + b"\0" + (f.content or b"") + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _union(groups: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for group in groups:
+        seen.update(dict.fromkeys(group))
+    return tuple(seen)
