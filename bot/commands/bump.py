@@ -99,7 +99,9 @@ def _pull_requests(args: argparse.Namespace, planned: Planned) -> int:
         args.dry_run,
         say=lambda line: print(line) if line else None,
     )
-    return result.error.exit_code if result.error else 0
+    if result.error:
+        raise result.error  # after every other group was handled and the dashboard written
+    return 0
 
 
 def _warn(planned: Planned) -> None:

@@ -9,13 +9,17 @@ parent commit agree.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import github
+import requests
 from github import Auth, Github, GithubException, GithubRetry, UnknownObjectException
 from github.GitCommit import GitCommit
+from github.GitRef import GitRef
 from github.GitTree import GitTree
 from github.InputGitTreeElement import InputGitTreeElement
 
@@ -38,15 +42,38 @@ log = logging.getLogger(__name__)
 DEFAULT_API = "https://api.github.com"
 
 
-def connect(
-    token: str, base_url: str = DEFAULT_API, retries: int = 5, backoff: float = 1.0
-) -> Github:
+def connect(token: str, base_url: str = DEFAULT_API) -> Github:
+    """PyGithub, lazy, with GitHub's pacing advice (writes a second apart) unless told otherwise."""
     secrets.register(token)
+    env = os.environ.get
     # GithubRetry honours Retry-After and x-ratelimit-reset, and retries secondary rate limits.
-    retry = GithubRetry(total=retries, backoff_factor=backoff)
-    return Github(
-        auth=Auth.Token(token), base_url=base_url, retry=retry, lazy=True, per_page=100, timeout=30
+    retry = GithubRetry(
+        total=int(env("CONDABOT_GITHUB_RETRIES") or 5),
+        backoff_factor=float(env("CONDABOT_GITHUB_BACKOFF") or 1.0),
     )
+    return Github(
+        auth=Auth.Token(token),
+        base_url=base_url,
+        retry=retry,
+        lazy=True,
+        per_page=100,
+        timeout=30,
+        seconds_between_requests=float(env("CONDABOT_GITHUB_REQUEST_GAP") or 0.25),
+        seconds_between_writes=float(env("CONDABOT_GITHUB_WRITE_GAP") or 1.0),
+    )
+
+
+@contextlib.contextmanager
+def calling(doing: str) -> Iterator[None]:
+    """Every API call runs inside this: failures become one-line, secret-free errors."""
+    try:
+        yield
+    except GithubException as exc:
+        raise translate(exc, doing) from exc
+    except requests.exceptions.RequestException as exc:  # retries exhausted at the transport
+        raise ForgeError(
+            f"GitHub kept failing while {doing} ({type(exc).__name__})", "rerun later"
+        ) from exc
 
 
 def translate(exc: GithubException, doing: str) -> CondabotError:
@@ -77,12 +104,10 @@ class GitHubForge:
 
     # -- reading -------------------------------------------------------------
     def snapshot(self, base_sha: str, base_tree: str) -> Snapshot:
-        try:
+        with calling("listing the bot's pull requests"):
             page = self.repo.get_issues(
                 state="all", labels=[BOT_LABEL], sort="updated", direction="desc"
             ).get_page(0)
-        except GithubException as exc:
-            raise translate(exc, "listing the bot's pull requests") from exc
         pulls, dashboard = [], None
         for issue in page:
             # html_url, not pull_request: an absent attribute makes PyGithub GET the issue.
@@ -101,18 +126,15 @@ class GitHubForge:
         )
 
     def head(self, group: str) -> str | None:
-        try:
-            return str(self.repo.get_git_ref(f"heads/{BRANCH_PREFIX}{group}").object.sha)
-        except UnknownObjectException:
-            return None
-        except GithubException as exc:
-            raise translate(exc, f"reading branch {BRANCH_PREFIX}{group}") from exc
+        with calling(f"reading branch {BRANCH_PREFIX}{group}"):
+            try:
+                return str(self.repo.get_git_ref(f"heads/{BRANCH_PREFIX}{group}").object.sha)
+            except UnknownObjectException:
+                return None
 
     def mergeable(self, number: int) -> bool | None:
-        try:
+        with calling(f"reading PR #{number}"):
             value = self.repo.get_pull(number).mergeable
-        except GithubException as exc:
-            raise translate(exc, f"reading PR #{number}") from exc
         return None if value is None else bool(value)
 
     # -- writing -------------------------------------------------------------
@@ -126,22 +148,23 @@ class GitHubForge:
             else InputGitTreeElement(f.path, "100644", "blob", sha=None)
             for f in files
         ]
-        try:
-            tree = self.repo.create_git_tree(elements, base_tree=self._tree(base_tree))
-            # No author or committer: GitHub signs commits made this way.
-            commit = self.repo.create_git_commit(message, tree, [self._commit(base_sha)])
-        except GithubException as exc:
-            if exc.status == 422:
+        with calling("writing the update commit"):
+            try:
+                tree = self.repo.create_git_tree(elements, base_tree=self._tree(base_tree))
+                # No author or committer: GitHub signs commits made this way.
+                commit = self.repo.create_git_commit(message, tree, [self._commit(base_sha)])
+            except GithubException as exc:
+                if exc.status != 422:
+                    raise
                 raise ForgeError(
                     f"GitHub does not know base commit {base_sha[:12]}",
                     "push the base branch, or run from a fresh checkout of it",
                 ) from exc
-            raise translate(exc, "writing the update commit") from exc
         return str(commit.sha)
 
     def point_branch(self, group: str, sha: str, create: bool) -> None:
         ref = f"heads/{BRANCH_PREFIX}{group}"
-        try:
+        with calling(f"updating branch {BRANCH_PREFIX}{group}"):
             if create:
                 try:
                     self.repo.create_git_ref(f"refs/{ref}", sha)
@@ -150,13 +173,11 @@ class GitHubForge:
                     if exc.status != 422:
                         raise
                 self._adopt_leftover(group)  # a rerun after a crash left the branch behind
-            self.repo.get_git_ref(ref).edit(sha, force=True)
-        except GithubException as exc:
-            raise translate(exc, f"updating branch {BRANCH_PREFIX}{group}") from exc
+            self._ref(ref).edit(sha, force=True)
 
     def _adopt_leftover(self, group: str) -> None:
         """Refuse to move a branch whose head the bot did not make."""
-        head = self.repo.get_git_ref(f"heads/{BRANCH_PREFIX}{group}").object.sha
+        head = self.head(group) or ""
         commit = self.repo.get_git_commit(head)
         if commit_trailer(group) not in commit.message or len(commit.parents) != 1:
             raise ForgeError(
@@ -167,46 +188,41 @@ class GitHubForge:
 
     def backup(self, group: str, sha: str) -> str:
         name = f"refs/condabot-backup/{group}/{sha[:12]}"
-        try:
-            self.repo.create_git_ref(name, sha)
-        except GithubException as exc:
-            if exc.status != 422:  # 422: the backup exists already
-                raise translate(exc, f"backing up {sha[:12]}") from exc
+        with calling(f"backing up {sha[:12]}"):
+            try:
+                self.repo.create_git_ref(name, sha)
+            except GithubException as exc:
+                if exc.status != 422:  # 422: the backup exists already
+                    raise
         return name
 
     def delete_branch(self, group: str) -> None:
-        try:
-            self.repo.get_git_ref(f"heads/{BRANCH_PREFIX}{group}").delete()
-        except UnknownObjectException:
-            pass
-        except GithubException as exc:
-            raise translate(exc, f"deleting branch {BRANCH_PREFIX}{group}") from exc
+        doing = f"deleting branch {BRANCH_PREFIX}{group}"
+        with calling(doing), contextlib.suppress(UnknownObjectException):
+            self._ref(f"heads/{BRANCH_PREFIX}{group}").delete()
 
     def open_pull(self, group: str, title: str, body: str) -> tuple[int, str]:
         head = f"{BRANCH_PREFIX}{group}"
-        try:
-            pr = self.repo.create_pull(base=self.base_branch, head=head, title=title, body=body)
-        except GithubException as exc:
-            if exc.status != 422 or "already exists" not in str(exc.data):
-                raise translate(exc, f"opening the PR for {head}") from exc
-            pr = self._existing_pull(head)  # a rerun after a crash: adopt it
-            pr.edit(title=title, body=body)
+        with calling(f"opening the PR for {head}"):
+            try:
+                pr = self.repo.create_pull(base=self.base_branch, head=head, title=title, body=body)
+            except GithubException as exc:
+                if exc.status != 422 or "already exists" not in str(exc.data):
+                    raise
+                pr = self._existing_pull(head)  # a rerun after a crash: adopt it
+                pr.edit(title=title, body=body)
         return pr.number, pr.html_url
 
     def label(self, number: int, labels: Iterable[str], assignees: Iterable[str]) -> None:
-        try:
+        with calling(f"labelling PR #{number}"):
             self.repo.get_issue(number).edit(labels=[BOT_LABEL, *labels], assignees=list(assignees))
-        except GithubException as exc:
-            raise translate(exc, f"labelling PR #{number}") from exc
 
     def request_reviews(self, number: int, reviewers: Iterable[str]) -> None:
         wanted = list(reviewers)
         if not wanted:
             return
-        try:
+        with calling(f"requesting reviews on PR #{number}"):
             self.repo.get_pull(number).create_review_request(reviewers=wanted)
-        except GithubException as exc:
-            raise translate(exc, f"requesting reviews on PR #{number}") from exc
 
     def edit_pull(self, number: int, title: str | None = None, body: str | None = None) -> None:
         args: dict[str, Any] = {}
@@ -216,33 +232,24 @@ class GitHubForge:
             args["body"] = body
         if not args:
             return
-        try:
+        with calling(f"editing PR #{number}"):
             self.repo.get_pull(number).edit(**args)
-        except GithubException as exc:
-            raise translate(exc, f"editing PR #{number}") from exc
 
     def remove_label(self, number: int, label: str) -> None:
-        try:
+        doing = f"removing label {label} from #{number}"
+        with calling(doing), contextlib.suppress(UnknownObjectException):
             self.repo.get_issue(number).remove_from_labels(label)
-        except UnknownObjectException:
-            pass
-        except GithubException as exc:
-            raise translate(exc, f"removing label {label} from #{number}") from exc
 
     def comment(self, number: int, text: str) -> None:
-        try:
+        with calling(f"commenting on #{number}"):
             self.repo.get_issue(number).create_comment(text)
-        except GithubException as exc:
-            raise translate(exc, f"commenting on #{number}") from exc
 
     def close(self, number: int) -> None:
-        try:
+        with calling(f"closing PR #{number}"):
             self.repo.get_pull(number).edit(state="closed")
-        except GithubException as exc:
-            raise translate(exc, f"closing PR #{number}") from exc
 
     def write_dashboard(self, number: int | None, title: str, body: str) -> int:
-        try:
+        with calling("writing the dependency dashboard"):
             if number is None:
                 issue = self.repo.create_issue(
                     title=title, body=body, labels=[BOT_LABEL, DASHBOARD_LABEL]
@@ -250,8 +257,6 @@ class GitHubForge:
                 return int(issue.number)
             self.repo.get_issue(number).edit(body=body)
             return number
-        except GithubException as exc:
-            raise translate(exc, "writing the dependency dashboard") from exc
 
     # -- helpers -------------------------------------------------------------
     def _tree(self, sha: str) -> GitTree:
@@ -262,6 +267,12 @@ class GitHubForge:
             {"sha": sha, "url": f"{self.repo.url}/git/trees/{sha}"},
             completed=True,
         )
+
+    def _ref(self, ref: str) -> GitRef:
+        # Not repo.get_git_ref(): a lazy one keeps the singular GET URL (git/ref/...), and
+        # PATCH or DELETE there is a 404 on GitHub; writes go to git/refs/....
+        attributes = {"ref": f"refs/{ref}", "url": f"{self.repo.url}/git/refs/{ref}"}
+        return GitRef(self.repo.requester, {}, attributes, completed=True)
 
     def _commit(self, sha: str) -> GitCommit:
         return GitCommit(
