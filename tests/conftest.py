@@ -4,8 +4,14 @@ import os
 
 pytest_plugins = [
     "tests.harness.upstream",
+    "tests.harness.github",
 ]
 
 # Fast, deterministic HTTP retry policy for tests; production defaults live in bot/http.py.
 os.environ.setdefault("CONDABOT_HTTP_BACKOFF", "0.05")
 os.environ.setdefault("CONDABOT_HTTP_TIMEOUT", "2")
+# GitHub pacing is for github.com; the stand-in needs none, and tests want quick retries.
+os.environ.setdefault("CONDABOT_GITHUB_REQUEST_GAP", "0")
+os.environ.setdefault("CONDABOT_GITHUB_WRITE_GAP", "0")
+os.environ.setdefault("CONDABOT_GITHUB_RETRIES", "3")
+os.environ.setdefault("CONDABOT_GITHUB_BACKOFF", "0.1")

@@ -156,9 +156,10 @@ class GitHubForge:
             except GithubException as exc:
                 if exc.status != 422:
                     raise
+                why = exc.data.get("message") if isinstance(exc.data, dict) else exc.data
                 raise ForgeError(
-                    f"GitHub does not know base commit {base_sha[:12]}",
-                    "push the base branch, or run from a fresh checkout of it",
+                    f"GitHub refused the update commit on base {base_sha[:12]} ({why})",
+                    "is the checkout's HEAD pushed? run from a fresh checkout of the base branch",
                 ) from exc
         return str(commit.sha)
 
@@ -176,15 +177,18 @@ class GitHubForge:
             self._ref(ref).edit(sha, force=True)
 
     def _adopt_leftover(self, group: str) -> None:
-        """Refuse to move a branch whose head the bot did not make."""
+        """Reuse a branch left by an earlier run or a closed PR, keeping others' commits.
+
+        Only called when no open PR uses the branch. A head the bot did not make (someone
+        pushed to a PR that was then closed) is kept under a backup ref first: never lost.
+        """
         head = self.head(group) or ""
         commit = self.repo.get_git_commit(head)
         if commit_trailer(group) not in commit.message or len(commit.parents) != 1:
-            raise ForgeError(
-                f"branch {BRANCH_PREFIX}{group} exists with commits condabot did not make",
-                "merge or delete that branch; condabot never force-pushes over others' work",
+            kept = self.backup(group, head)
+            log.warning(
+                "%s%s held commits condabot did not make; kept as %s", BRANCH_PREFIX, group, kept
             )
-        log.info("adopting leftover branch %s%s", BRANCH_PREFIX, group)
 
     def backup(self, group: str, sha: str) -> str:
         name = f"refs/condabot-backup/{group}/{sha[:12]}"
@@ -236,9 +240,12 @@ class GitHubForge:
             self.repo.get_pull(number).edit(**args)
 
     def remove_label(self, number: int, label: str) -> None:
-        doing = f"removing label {label} from #{number}"
-        with calling(doing), contextlib.suppress(UnknownObjectException):
-            self.repo.get_issue(number).remove_from_labels(label)
+        with calling(f"removing label {label} from #{number}"):
+            try:
+                self.repo.get_issue(number).remove_from_labels(label)
+            except GithubException as exc:
+                if exc.status != 404:  # 404 "Label does not exist": someone removed it already
+                    raise
 
     def comment(self, number: int, text: str) -> None:
         with calling(f"commenting on #{number}"):
