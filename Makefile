@@ -35,6 +35,7 @@ lint: setup
 bench: setup
 	$(PY) -m bench.bench_upstream
 	$(PY) -m bench.bench_planner
+	$(PY) -m bench.bench_bump
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

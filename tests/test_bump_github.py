@@ -265,6 +265,17 @@ def test_step_summary_lists_what_the_run_did(
     assert "| `miniconda3` | opened |" in text
 
 
+def test_after_a_merge_the_bot_deletes_its_branch_once(world: BumpWorld) -> None:
+    world.bump()
+    (pr,) = pulls(world)
+    as_human(world).get_pull(pr["number"]).merge()
+    assert world.bump()[0] == 0
+    assert world.server.ref_sha("acme", world.name, f"heads/{BRANCH}") is None
+    world.server.reset_log()
+    assert world.bump()[0] == 0
+    assert world.server.writes() == []
+
+
 def test_dashboard_lists_images_prs_and_ignored_versions(world: BumpWorld) -> None:
     world.bump()
     (issue,) = [

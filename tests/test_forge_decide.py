@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.forge.body import REBASE_CHECKBOX, compose, metadata_of, rebase_checked
-from bot.forge.decide import Acknowledge, Close, Edit, Open, Regenerate, Skip, decide
+from bot.forge.decide import Acknowledge, Cleanup, Close, Edit, Open, Regenerate, Skip, decide
 from bot.forge.model import (
     FileChange,
     GroupUpdate,
@@ -154,9 +154,12 @@ def test_base_moved_but_mergeable_is_nothing() -> None:
     assert decide([update()], snap(pr(), base="c" * 40), Probe(merge={7: None})) == []
 
 
-def test_merged_target_is_not_reopened() -> None:
-    (action,) = decide([update()], snap(pr(state=PrState.MERGED)), Probe())
-    assert isinstance(action, Skip) and "merged" in action.reason
+def test_merged_target_is_not_reopened_and_its_branch_is_cleaned_once() -> None:
+    merged = pr(state=PrState.MERGED)
+    skip, cleanup = decide([update()], snap(merged), Probe())
+    assert isinstance(skip, Skip) and "merged" in skip.reason
+    assert cleanup == Cleanup(merged, "miniconda3")
+    assert decide([], snap(pr(state=PrState.MERGED, cleaned=True)), Probe()) == []
 
 
 def test_limits_on_open_and_new_prs() -> None:

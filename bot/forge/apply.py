@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from bot.forge.body import compose, visible_part
-from bot.forge.decide import Acknowledge, Action, Close, Edit, Open, Regenerate, Skip
+from bot.forge.decide import Acknowledge, Action, Cleanup, Close, Edit, Open, Regenerate, Skip
 from bot.forge.model import (
     REBASE_LABEL,
     FileChange,
@@ -33,6 +33,7 @@ OBSOLETE_COMMENT = "No longer needed: the base branch already has, or no longer 
 
 
 class ForgeWriter(Protocol):
+    def head(self, group: str) -> str | None: ...
     def commit(
         self, base_sha: str, base_tree: str, files: Iterable[FileChange], message: str
     ) -> str: ...
@@ -77,6 +78,8 @@ class Executor:
             return self._edit(action)
         if isinstance(action, Close):
             return self._close(action)
+        if isinstance(action, Cleanup):
+            return self._cleanup(action)
         return self._acknowledge(action)
 
     def _push(self, group: str, files: Iterable[FileChange], title: str, create: bool) -> str:
@@ -136,6 +139,16 @@ class Executor:
         self.say(f"closed #{action.pr.number} (no longer needed)")
         return Outcome(action.group, "closed", "no longer needed", action.pr.number)
 
+    def _cleanup(self, action: Cleanup) -> Outcome:
+        meta = action.pr.metadata
+        assert meta is not None
+        head = self.forge.head(action.group)
+        if head == meta.head:  # only the bot's own commit: merged, nothing to lose
+            self.forge.delete_branch(action.group)
+        done = compose(visible_part(action.pr.body), dataclasses.replace(meta, cleaned=True))
+        self.forge.edit_pull(action.pr.number, body=done)
+        return Outcome(action.group, "cleaned up", "branch of merged PR", action.pr.number)
+
     def _acknowledge(self, action: Acknowledge) -> Outcome:
         pr, meta = action.pr, action.pr.metadata
         assert meta is not None
@@ -169,4 +182,6 @@ def describe(action: Action) -> str:
         return f"close #{action.pr.number}{branch} (no longer needed)"
     if isinstance(action, Acknowledge):
         return f"comment on #{action.pr.number} ({action.kind})"
+    if isinstance(action, Cleanup):
+        return f"delete the branch of merged #{action.pr.number}"
     return f"skip {action.group}: {action.reason}"

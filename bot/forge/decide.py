@@ -67,13 +67,21 @@ class Acknowledge:
 
 
 @dataclass(frozen=True)
+class Cleanup:
+    """After a merge: delete the bot's branch, so the next PR starts with a plain create."""
+
+    pr: PullRequest
+    group: str
+
+
+@dataclass(frozen=True)
 class Skip:
     group: str
     reason: str
     number: int | None = None
 
 
-Action = Open | Regenerate | Edit | Close | Acknowledge | Skip
+Action = Open | Regenerate | Edit | Close | Acknowledge | Cleanup | Skip
 
 
 def decide(
@@ -99,7 +107,20 @@ def decide(
                 else:
                     open_count, new = open_count + 1, new + 1
             actions.append(action)
+    actions.extend(_cleanups(snapshot))
     return actions
+
+
+def _cleanups(snapshot: Snapshot) -> list[Action]:
+    latest: dict[str, PullRequest] = {}
+    for pr in snapshot.pulls:  # newest first, as listed
+        if pr.metadata and pr.metadata.group not in latest:
+            latest[pr.metadata.group] = pr
+    return [
+        Cleanup(pr, group)
+        for group, pr in sorted(latest.items())
+        if pr.state is PrState.MERGED and pr.metadata and not pr.metadata.cleaned
+    ]
 
 
 def _is_open(pr: PullRequest) -> bool:

@@ -26,8 +26,11 @@ WARNINGS = {
 }
 
 
-def group_key(image: Image) -> str:
-    return image.product.value if image.bot.group == "product" else image.name
+def group_key(image: Image, catalog: Catalog) -> str:
+    """Images built from one Dockerfile always share a PR: the first such image names it."""
+    if image.bot.group == "product":
+        return image.product.value
+    return next(i.name for i in catalog.images if i.dockerfile == image.dockerfile)
 
 
 def group_updates(
@@ -37,7 +40,8 @@ def group_updates(
     groups: dict[str, list[ImagePlan]] = {}
     for image_plan in plan.images:
         if image_plan.changes:
-            groups.setdefault(group_key(catalog.image(image_plan.image)), []).append(image_plan)
+            key = group_key(catalog.image(image_plan.image), catalog)
+            groups.setdefault(key, []).append(image_plan)
     updates = []
     for group, members in sorted(groups.items()):
         edits = edits_for(Plan(plan.now, tuple(members)))
@@ -61,23 +65,30 @@ def group_updates(
 
 def title(group: str, members: Sequence[ImagePlan]) -> str:
     first = members[0]
+    same = all((m.from_python, m.to_python, m.to_version) == (first.from_python, first.to_python,
+               first.to_version) for m in members)  # fmt: skip
+    if not same:
+        return f"chore(deps): update {group} installers"
     flavour = first.to_python or ""
     if first.from_python and first.to_python and first.from_python != first.to_python:
         flavour = f"{first.from_python} to {first.to_python}"
-    what = f"{group} ({flavour})" if flavour and len(members) == 1 else group
-    version = first.to_version or first.from_version
-    if all(m.to_version == first.to_version for m in members):
-        return f"chore(deps): update {what} to {version}"
-    return f"chore(deps): update {what} installers"
+    what = f"{group} ({flavour})" if flavour else group
+    return f"chore(deps): update {what} to {first.to_version or first.from_version}"
 
 
 def body(members: Sequence[ImagePlan]) -> str:
-    return "\n\n".join(_image_section(m) for m in members)
+    """One section per Dockerfile, naming every image built from it."""
+    by_file: dict[str, list[ImagePlan]] = {}
+    for m in members:
+        by_file.setdefault(m.dockerfile, []).append(m)
+    return "\n\n".join(_image_section(ms) for ms in by_file.values())
 
 
-def _image_section(m: ImagePlan) -> str:
-    lines = [f"### `{m.image}`: {label(m.from_python, m.from_version)} → "
-             f"{label(m.to_python, m.to_version)}"]  # fmt: skip
+def _image_section(images: Sequence[ImagePlan]) -> str:
+    m = images[0]
+    names = ", ".join(f"`{i.image}`" for i in images)
+    lines = [f"### {names}: {label(m.from_python, m.from_version)} → "
+             f"{label(m.to_python, m.to_version)}", f"`{m.dockerfile}`"]  # fmt: skip
     for kind in m.flags:
         if kind in WARNINGS:
             dropped = ", ".join(c.arch for c in m.changes if c.to_url is None) or "-"

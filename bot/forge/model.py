@@ -47,6 +47,7 @@ class Metadata:
     head: str  # the commit the bot pushed; another head means someone else pushed
     ignored_ack: bool = False  # the "closed = ignored" comment was posted
     foreign_ack: bool = False  # the "stopped updating" comment was posted
+    cleaned: bool = False  # after a merge: the bot's branch was deleted (or left to its owner)
 
 
 class PrState(StrEnum):

@@ -1,0 +1,77 @@
+"""PR figures (issue #5), counted at the GitHub stand-in.
+
+- a quiet run with nothing to change: at most 3 API requests;
+- opening one new PR: at most 8;
+- updating one PR to a newer version: at most 6.
+The dashboard's own write, when its text changes, is reported separately.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from github import Auth, Github
+
+from tests.support.bump_world import make_world
+from tests.support.github_standin import GitHubStandin
+from tests.support.mirror import Mirror
+from tests.support.upstream_data import current_documents, synthetic_entry
+
+for key, value in {"CONDABOT_GITHUB_REQUEST_GAP": "0", "CONDABOT_GITHUB_WRITE_GAP": "0"}.items():
+    os.environ.setdefault(key, value)
+
+
+def publish_release(mirror: Mirror, version: str, date: str) -> None:
+    documents = current_documents()
+    for arch in ("x86_64", "aarch64"):
+        name = f"Miniconda3-py314_{version}-Linux-{arch}.sh"
+        documents["miniconda"][name] = synthetic_entry(name, date)
+        documents["miniconda"][f"Miniconda3-latest-Linux-{arch}.sh"] = dict(documents["miniconda"][name])
+    mirror.publish_listings(documents)
+
+
+def measure(server: GitHubStandin, label: str, target: int, run: object) -> None:
+    server.reset_log()
+    code, _, err = run()  # type: ignore[operator]
+    assert code == 0, err
+    records = server.requests()
+    dashboard = [r for r in records if r.method != "GET" and "/issues" in r.path and "/pulls" not in r.path
+                 and r.path.rstrip("/").split("/")[-1] in ("issues", str(dashboard_number(server)))]  # fmt: skip
+    pr = len(records) - len(dashboard)
+    verdict = "ok" if pr <= target else "OVER TARGET"
+    print(f"{label:<34} {pr:>2} requests (target <= {target}: {verdict}); dashboard writes: {len(dashboard)}")
+    print("    " + ", ".join(f"{r.method} {r.path.split('/images', 1)[-1]}" for r in records))
+
+
+def dashboard_number(server: GitHubStandin) -> int | None:
+    for issue in server.get_json("/repos/acme/images/issues?state=all"):
+        if "pull_request" not in issue:
+            return int(issue["number"])
+    return None
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp, GitHubStandin(Path(tmp) / "gh") as server:
+        mirror = Mirror()
+        mirror.start()
+        mirror.publish_listings(current_documents())
+        world = make_world(server, mirror, Path(tmp), "images")
+        maintainer = Github(base_url=server.base_url, auth=Auth.Token("maintainer-token"), retry=None)
+        repo = maintainer.get_repo(world.full_name)
+
+        world.bump()  # first run: opens the PR and creates the dashboard
+        repo.get_pull(1).merge()
+        world.bump()  # the dashboard catches up with the merge
+        measure(server, "quiet run, nothing to change", 3, world.bump)
+        publish_release(mirror, "26.6.0-0", "2026-10-20")
+        measure(server, "opening one new PR", 8, world.bump)
+        publish_release(mirror, "26.7.0-0", "2026-10-25")
+        measure(server, "updating one PR to a newer version", 6, world.bump)
+        measure(server, "quiet run with one PR open", 3, world.bump)
+        mirror.stop()
+
+
+if __name__ == "__main__":
+    main()
