@@ -36,6 +36,7 @@ bench: setup
 	$(PY) -m bench.bench_upstream
 	$(PY) -m bench.bench_planner
 	$(PY) -m bench.bench_bump
+	$(PY) -m bench.bench_images
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -5,6 +5,7 @@ import os
 pytest_plugins = [
     "tests.harness.upstream",
     "tests.harness.github",
+    "tests.harness.docker",
 ]
 
 # Fast, deterministic HTTP retry policy for tests; production defaults live in bot/http.py.
