@@ -28,7 +28,9 @@ def publish_release(mirror: Mirror, version: str, date: str) -> None:
     for arch in ("x86_64", "aarch64"):
         name = f"Miniconda3-py314_{version}-Linux-{arch}.sh"
         documents["miniconda"][name] = synthetic_entry(name, date)
-        documents["miniconda"][f"Miniconda3-latest-Linux-{arch}.sh"] = dict(documents["miniconda"][name])
+        documents["miniconda"][f"Miniconda3-latest-Linux-{arch}.sh"] = dict(
+            documents["miniconda"][name]
+        )
     mirror.publish_listings(documents)
 
 
@@ -41,7 +43,9 @@ def measure(server: GitHubStandin, label: str, target: int, run: object) -> None
                  and r.path.rstrip("/").split("/")[-1] in ("issues", str(dashboard_number(server)))]  # fmt: skip
     pr = len(records) - len(dashboard)
     verdict = "ok" if pr <= target else "OVER TARGET"
-    print(f"{label:<34} {pr:>2} requests (target <= {target}: {verdict}); dashboard writes: {len(dashboard)}")
+    print(
+        f"{label:<34} {pr:>2} requests (target <= {target}: {verdict}); dashboard writes: {len(dashboard)}"
+    )
     print("    " + ", ".join(f"{r.method} {r.path.split('/images', 1)[-1]}" for r in records))
 
 
@@ -58,7 +62,9 @@ def main() -> None:
         mirror.start()
         mirror.publish_listings(current_documents())
         world = make_world(server, mirror, Path(tmp), "images")
-        maintainer = Github(base_url=server.base_url, auth=Auth.Token("maintainer-token"), retry=None)
+        maintainer = Github(
+            base_url=server.base_url, auth=Auth.Token("maintainer-token"), retry=None
+        )
         repo = maintainer.get_repo(world.full_name)
 
         world.bump()  # first run: opens the PR and creates the dashboard
