@@ -37,6 +37,7 @@ bench: setup
 	$(PY) -m bench.bench_planner
 	$(PY) -m bench.bench_bump
 	$(PY) -m bench.bench_images
+	$(PY) -m bench.bench_release
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

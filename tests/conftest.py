@@ -6,6 +6,7 @@ pytest_plugins = [
     "tests.harness.upstream",
     "tests.harness.github",
     "tests.harness.docker",
+    "tests.harness.registry",
 ]
 
 # Fast, deterministic HTTP retry policy for tests; production defaults live in bot/http.py.

@@ -90,7 +90,8 @@ def test_ci_lints_tests_and_builds_images_without_pushing() -> None:
     triggers = ci[True] if True in ci else ci["on"]
     assert set(triggers) == {"push", "pull_request"}
     runs = [s.get("run", "") for job in ci["jobs"].values() for s in job["steps"]]
-    assert "make lint" in runs and "make test" in runs
+    assert "make lint" in runs
+    assert any(r.endswith("make test") for r in runs)
     build = next(r for r in runs if "docker build" in r)
     assert "push" not in build
     for job in ci["jobs"].values():
@@ -109,3 +110,76 @@ def test_renovate_leaves_installer_pins_to_the_bot() -> None:
         for r in disabled
     )
     assert {"dockerfile", "github-actions", "pep621"} == set(config["enabledManagers"])
+
+
+def test_release_matrix_is_the_plans_output(tmp_path: Path) -> None:
+    """Run the plan step as the workflow does, on this repository, and feed its output to the
+    build job's matrix: every key the job reads must be in every cell."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    output = tmp_path / "github_output"
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    )
+    env = {**os.environ, "GITHUB_OUTPUT": str(output)}
+    tag = "miniconda3-23.5.2-0"  # what dockerfiles/ pins today
+    args = [sys.executable, "-m", "bot", "release", "plan", "--root", str(ROOT), "--tag", tag]
+    subprocess.run(
+        [*args, "--github-output", "--revision", head.stdout.strip()],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    matrix = json.loads(outputs["matrix"])
+    release = workflow("release.yml")
+    plan_job, build_job = release["jobs"]["plan"], release["jobs"]["build"]
+    assert plan_job["outputs"]["matrix"] == "${{ steps.plan.outputs.matrix }}"
+    assert next(s for s in plan_job["steps"] if s.get("id") == "plan")["run"].startswith(
+        "condabot release plan"
+    )
+    assert build_job["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    used = set(re.findall(r"matrix\.(\w+)", str(build_job)))
+    assert used == {"image", "platform", "runner"}
+    assert matrix["include"] and all(used <= set(cell) for cell in matrix["include"])
+    assert {c["platform"] for c in matrix["include"]} == {"linux/amd64", "linux/arm64"}
+
+
+def test_release_triggers_on_every_published_release_so_a_typo_fails_loudly() -> None:
+    release = workflow("release.yml")
+    triggers = release[True] if True in release else release["on"]
+    assert triggers["release"] == {"types": ["published"]}  # no tag filter that a typo could miss
+    assert release["concurrency"]["cancel-in-progress"] is False  # never cancelled mid-publish
+    publish = release["jobs"]["publish"]
+    assert publish["permissions"]["id-token"] == "write"
+    oidc = next(
+        s
+        for s in publish["steps"]
+        if s.get("uses", "").startswith("aws-actions/configure-aws-credentials@")
+    )
+    assert "role-to-assume" in oidc["with"] and "aws-access-key-id" not in oidc["with"]
+    text = (WORKFLOWS / "release.yml").read_text()
+    assert "AWS_SECRET_ACCESS_KEY" not in text and "AWS_ACCESS_KEY_ID" not in text
+    for name, job in release["jobs"].items():
+        if name != "publish":
+            assert "id-token" not in job["permissions"]
+
+
+def test_readme_states_the_triggers_and_permissions_the_workflows_have() -> None:
+    readme = (ROOT / "README.md").read_text()
+    for name in ("bump.yml", "ci.yml", "release.yml"):
+        document = workflow(name)
+        row = next(
+            line for line in readme.splitlines() if line.startswith(f"| `.github/workflows/{name}`")
+        )
+        triggers = document[True] if True in document else document["on"]
+        for trigger in triggers:
+            assert trigger in row, f"README row for {name} omits trigger {trigger}"
+        for job in document["jobs"].values():
+            for permission, level in job["permissions"].items():
+                assert f"{permission}: {level}" in row, (
+                    f"README row for {name} omits {permission}: {level}"
+                )

@@ -1,0 +1,374 @@
+"""Build each planned (image, platform) once, smoke-test it, push it to staging by digest.
+
+Engines: BuildKit through `docker buildx` when present (SBOM and provenance attestations,
+pushed by buildx itself after the smoke test ran on a `--load`ed copy), else the classic
+builder through the docker SDK. Either way nothing is pulled (`--pull` off): FROM images
+are local or pinned by digest and fetched by the engine's own rules.
+
+`images.push()` of the SDK returns normally when the push fails: the error is only in the
+streamed JSON, so every event is read and an `error` becomes a PublishError.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import docker
+from docker.errors import APIError, ContainerError, DockerException, ImageNotFound
+
+from bot.errors import BuildError, PublishError
+from bot.release.plan import ImageRelease, PlatformBuild, ReleasePlan
+from bot.release.registry import Credentials, Registry
+from bot.release.smoke import SMOKE_SCRIPT, check_smoke
+from bot.release.staging import Staging
+
+log = logging.getLogger(__name__)
+# The Dockerfiles take their OCI labels as build arguments (an image may lag per platform).
+LABEL_ARGS = {
+    "org.opencontainers.image.source": "IMAGE_SOURCE",
+    "org.opencontainers.image.version": "IMAGE_VERSION",
+    "org.opencontainers.image.revision": "IMAGE_REVISION",
+    "org.opencontainers.image.created": "IMAGE_CREATED",
+}
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    image: ImageRelease
+    platform: PlatformBuild
+    context: Path
+    dockerfile: str  # relative to `context`
+    build_args: Mapping[str, str]
+    labels: Mapping[str, str]
+    local_tag: str
+    staging_repository: str  # host/path
+    staging_tag: str
+
+
+@dataclass(frozen=True)
+class Built:
+    image: str
+    platform: str
+    ref: str  # staging reference
+    digest: str
+    reused: bool
+    seconds: float
+
+
+class Engine(Protocol):
+    name: str
+
+    def build(self, request: BuildRequest) -> str:
+        """Build; returns a local image reference the smoke test can run."""
+
+    def run(self, image: str, script: str) -> str:
+        """Run `script` with /bin/sh in a container of `image`, no network; its stdout."""
+
+    def push(self, request: BuildRequest, credentials: Credentials | None) -> str:
+        """Push the built image to staging; returns the pushed manifest's digest."""
+
+
+def requests_for(
+    plan: ReleasePlan,
+    staging: Staging,
+    root: Path,
+    *,
+    image: str | None = None,
+    platform: str | None = None,
+    extra_args: Mapping[str, str] | None = None,
+) -> list[BuildRequest]:
+    """The build cells to run: the whole plan, or the matrix cell `image` x `platform`."""
+    cells = []
+    for release in plan.images if image is None else (plan.image(image),):
+        for build in release.platforms:
+            if platform is None or build.platform == platform:
+                cells.append(_request(plan, release, build, staging, root, extra_args or {}))
+    if not cells:
+        raise BuildError(
+            f"release {plan.tag} plans no build of {image or 'any image'} for {platform}",
+            "use an (image, platform) pair from `condabot release plan --matrix`",
+        )
+    return cells
+
+
+def _request(
+    plan: ReleasePlan,
+    image: ImageRelease,
+    platform: PlatformBuild,
+    staging: Staging,
+    root: Path,
+    extra_args: Mapping[str, str],
+) -> BuildRequest:
+    dockerfile = root / image.dockerfile
+    labels = dict(image.labels)
+    args = {LABEL_ARGS[k]: v for k, v in labels.items() if k in LABEL_ARGS}
+    args.update(image.build_args)
+    args.update(extra_args)
+    return BuildRequest(
+        image=image,
+        platform=platform,
+        context=dockerfile.parent,
+        dockerfile=dockerfile.name,
+        build_args=args,
+        labels=labels,
+        local_tag=f"condabot-build/{image.name}:{plan.revision[:12]}-{platform.oci_arch}",
+        staging_repository=f"{staging.host}/{staging.repository(image)}",
+        staging_tag=staging.tag(plan.revision, platform),
+    )
+
+
+def build_all(
+    requests: Iterable[BuildRequest],
+    engine: Engine,
+    staging: Registry,
+    credentials: Credentials | None,
+    *,
+    rebuild: bool = False,
+) -> list[Built]:
+    return [build_one(r, engine, staging, credentials, rebuild=rebuild) for r in requests]
+
+
+def build_one(
+    request: BuildRequest,
+    engine: Engine,
+    staging: Registry,
+    credentials: Credentials | None,
+    *,
+    rebuild: bool = False,
+) -> Built:
+    started = time.monotonic()
+    ref = f"{request.staging_repository}:{request.staging_tag}"
+    repository = request.staging_repository.split("/", 1)[1]
+    existing = None if rebuild else staging.manifest_digest(repository, request.staging_tag)
+    if existing and _same_build(staging, repository, existing, request):
+        log.info("%s is already built and staged at %s", ref, existing)
+        return Built(request.image.name, request.platform.platform, ref, existing, True, 0.0)
+    local = engine.build(request)
+    output = engine.run(local, SMOKE_SCRIPT)
+    check_smoke(output, request.image, request.platform, request.build_args)
+    digest = engine.push(request, credentials)
+    seconds = time.monotonic() - started
+    log.info("built %s in %.0f s, staged as %s", ref, seconds, digest)
+    return Built(request.image.name, request.platform.platform, ref, digest, False, seconds)
+
+
+def _same_build(staging: Registry, repository: str, digest: str, request: BuildRequest) -> bool:
+    """A staged image is reused only if it carries this release's revision and version."""
+    manifest = staging.get_manifest(repository, digest)
+    if manifest is None or manifest.is_index:
+        return manifest is not None
+    config = json.loads(staging.get_blob(repository, manifest.document["config"]["digest"]))
+    labels = (config.get("config") or {}).get("Labels") or {}
+    wanted = ("org.opencontainers.image.revision", "org.opencontainers.image.version")
+    return all(labels.get(k) == request.labels.get(k) for k in wanted)
+
+
+# -- the classic builder (docker SDK) ------------------------------------------------------
+
+
+class ClassicEngine:
+    name = "classic"
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+
+    def build(self, request: BuildRequest) -> str:
+        try:
+            stream = self.client.api.build(
+                path=str(request.context),
+                dockerfile=request.dockerfile,
+                tag=request.local_tag,
+                buildargs=dict(request.build_args),
+                labels=dict(request.labels),
+                platform=request.platform.platform,
+                network_mode="host",
+                pull=False,
+                rm=True,
+                forcerm=True,
+                decode=True,
+            )
+            _follow_build(stream, request)
+        except (APIError, DockerException) as exc:
+            raise BuildError(
+                f"the Docker Engine refused to build {request.image.name}: {exc}",
+                "check that the engine runs and the base image is local or reachable",
+            ) from exc
+        return request.local_tag
+
+    def run(self, image: str, script: str) -> str:
+        try:
+            output = self.client.containers.run(
+                image,
+                entrypoint=["/bin/sh", "-c"],
+                command=[script],
+                network_mode="none",
+                remove=True,
+                stdout=True,
+                stderr=False,
+            )
+        except ContainerError as exc:
+            stderr = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
+            raise BuildError(
+                f"smoke test of {image} failed (exit {exc.exit_status}): {stderr.strip()[:300]}",
+                "the image does not start or lacks conda; see the build log (-vv)",
+            ) from exc
+        except (ImageNotFound, APIError) as exc:
+            raise BuildError(f"cannot run {image} for its smoke test: {exc}") from exc
+        return bytes(output).decode(errors="replace")
+
+    def push(self, request: BuildRequest, credentials: Credentials | None) -> str:
+        self.client.api.tag(request.local_tag, request.staging_repository, request.staging_tag)
+        auth = None
+        if credentials:
+            auth = {"username": credentials.username, "password": credentials.password}
+        events = self.client.api.push(
+            request.staging_repository,
+            tag=request.staging_tag,
+            stream=True,
+            decode=True,
+            auth_config=auth,
+        )
+        return digest_from_push(events, f"{request.staging_repository}:{request.staging_tag}")
+
+
+def _follow_build(events: Iterable[Mapping[str, Any]], request: BuildRequest) -> None:
+    image_id = ""
+    for event in events:
+        if "stream" in event:
+            log.debug("build: %s", str(event["stream"]).rstrip())
+        if "error" in event:
+            raise BuildError(
+                f"building {request.image.name} for {request.platform.platform} failed: "
+                f"{str(event['error']).strip()[:300]}",
+                "rerun with -vv for the build log",
+            )
+        image_id = (event.get("aux") or {}).get("ID", image_id)
+    if not image_id:
+        raise BuildError(f"building {request.image.name} produced no image", "rerun with -vv")
+
+
+def digest_from_push(events: Iterable[Mapping[str, Any]], ref: str) -> str:
+    """The pushed digest, from the SDK's push stream; PublishError on any error event."""
+    digest = ""
+    for event in events:
+        if "error" in event or "errorDetail" in event:
+            detail = event.get("errorDetail") or {}
+            message = str(event.get("error") or detail.get("message") or event).strip()
+            hint = "rerun the build job"
+            if any(w in message.lower() for w in ("unauthorized", "authentication", "denied")):
+                hint = "check CONDABOT_STAGING_USERNAME/CONDABOT_STAGING_PASSWORD"
+            raise PublishError(f"pushing {ref} to staging failed: {message[:300]}", hint)
+        digest = str((event.get("aux") or {}).get("Digest") or digest)
+    if not digest.startswith("sha256:"):
+        raise PublishError(f"pushing {ref} reported no digest", "rerun the build job")
+    return digest
+
+
+# -- BuildKit through docker buildx ----------------------------------------------------------
+
+
+class BuildxEngine:
+    """`docker buildx build`: --load for the smoke test, then --push with attestations."""
+
+    name = "buildx"
+
+    def __init__(self, client: docker.DockerClient, docker_cli: str = "docker") -> None:
+        self.classic = ClassicEngine(client)  # runs the smoke test container
+        self.cli = docker_cli
+
+    def _command(self, request: BuildRequest, *output: str) -> list[str]:
+        command = [self.cli, "buildx", "build", "--platform", request.platform.platform]
+        command += ["--file", str(request.context / request.dockerfile)]
+        for key, value in request.build_args.items():
+            command += ["--build-arg", f"{key}={value}"]
+        for key, value in request.labels.items():
+            command += ["--label", f"{key}={value}"]
+        return [*command, *output, str(request.context)]
+
+    def build(self, request: BuildRequest) -> str:
+        self._run(self._command(request, "--load", "--tag", request.local_tag), request)
+        return request.local_tag
+
+    def run(self, image: str, script: str) -> str:
+        return self.classic.run(image, script)
+
+    def push(self, request: BuildRequest, credentials: Credentials | None) -> str:
+        if credentials:
+            host = request.staging_repository.split("/", 1)[0]
+            subprocess.run(
+                [self.cli, "login", host, "--username", credentials.username, "--password-stdin"],
+                input=credentials.password,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        with tempfile.TemporaryDirectory() as work:
+            metadata = Path(work) / "metadata.json"
+            ref = f"{request.staging_repository}:{request.staging_tag}"
+            self._run(
+                self._command(
+                    request,
+                    "--push",
+                    "--tag",
+                    ref,
+                    "--provenance=mode=max",
+                    "--sbom=true",
+                    "--metadata-file",
+                    str(metadata),
+                ),
+                request,
+            )
+            digest = str(json.loads(metadata.read_text()).get("containerimage.digest", ""))
+        if not digest.startswith("sha256:"):
+            raise PublishError(f"buildx pushed {ref} but reported no digest", "rerun the build")
+        return digest
+
+    def _run(self, command: list[str], request: BuildRequest) -> None:
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        log.debug("buildx: %s", done.stderr[-4000:])
+        if done.returncode != 0:
+            tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+            raise BuildError(
+                f"buildx failed for {request.image.name} {request.platform.platform}: {tail[:300]}",
+                "rerun with -vv for the build log",
+            )
+
+
+def choose_engine(client: docker.DockerClient, wanted: str | None = None) -> Engine:
+    """`CONDABOT_BUILDER`: auto (buildx when present), buildx or classic."""
+    wanted = wanted or os.environ.get("CONDABOT_BUILDER", "auto")
+    if wanted == "classic":
+        return ClassicEngine(client)
+    cli = shutil.which("docker")
+    has_buildx = cli is not None and _buildx_works(cli)
+    if wanted == "buildx" and not has_buildx:
+        raise BuildError("CONDABOT_BUILDER=buildx but `docker buildx` is not available")
+    if has_buildx and cli is not None:
+        return BuildxEngine(client, cli)
+    return ClassicEngine(client)
+
+
+def _buildx_works(cli: str) -> bool:
+    done = subprocess.run([cli, "buildx", "version"], capture_output=True, check=False)
+    return done.returncode == 0
+
+
+def connect_engine() -> docker.DockerClient:
+    try:
+        client = docker.from_env(timeout=1800)
+        client.ping()
+    except DockerException as exc:
+        raise BuildError(
+            f"cannot reach the Docker Engine: {exc}", "start dockerd or set DOCKER_HOST"
+        ) from exc
+    return client

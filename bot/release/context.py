@@ -1,0 +1,157 @@
+"""Everything a release command needs to know, gathered from its edges: the GitHub event,
+the git checkout (revision, commit time, existing release tags) and the catalog."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bot.catalog import load_catalog
+from bot.errors import BuildError, UsageError
+from bot.release.pinned import read_pinned
+from bot.release.plan import ReleasePlan, make_plan
+from bot.release.tagname import resolve_tag
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class Event:
+    tag: str | None
+    target_commitish: str | None
+    published_at: str | None
+    repository: str | None  # owner/name
+    html_url: str | None
+
+    @classmethod
+    def load(cls, path: str | None, env: Mapping[str, str]) -> Event:
+        path = path or (
+            env.get("GITHUB_EVENT_PATH")
+            if env.get("GITHUB_EVENT_NAME") in (None, "release")
+            else None
+        )
+        if not path:
+            return cls(None, None, None, env.get("GITHUB_REPOSITORY"), None)
+        try:
+            document: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise UsageError(
+                f"cannot read the event {path}: {exc}", "pass a release event"
+            ) from exc
+        release = document.get("release") or {}
+        repository = document.get("repository") or {}
+        return cls(
+            release.get("tag_name"),
+            release.get("target_commitish"),
+            release.get("published_at"),
+            repository.get("full_name") or env.get("GITHUB_REPOSITORY"),
+            repository.get("html_url"),
+        )
+
+
+@dataclass(frozen=True)
+class Options:
+    tag: str | None = None
+    event: str | None = None
+    root: Path = Path(".")
+    catalog: str = "dockerfiles/images.yaml"
+    revision: str | None = None
+    created: str | None = None
+    source: str | None = None
+    existing: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Context:
+    plan: ReleasePlan
+    root: Path
+    repository: str | None  # owner/name on GitHub, for the report
+
+    def require_checkout_at_revision(self) -> None:
+        """Builds use the working tree: it must be the release commit's."""
+        head = _git(self.root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        if head is not None and head != self.plan.revision:
+            raise BuildError(
+                f"the checkout is at {head[:12]} but release {self.plan.tag} is at "
+                f"{self.plan.revision[:12]}",
+                f"check out the tag first (git checkout {self.plan.tag})",
+            )
+
+
+def gather(options: Options, env: Mapping[str, str] | None = None) -> Context:
+    env = os.environ if env is None else env
+    event = Event.load(options.event, env)
+    tag = options.tag or event.tag
+    if not tag:
+        raise UsageError("no release tag", "pass --tag TAG or --event PATH (a release event)")
+    root = options.root.resolve()
+    catalog = load_catalog(root / options.catalog)
+    release = resolve_tag(tag, catalog)
+    revision = options.revision or _revision(root, tag, event, env)
+    pinned = read_pinned(release.images, root, revision)
+    plan = make_plan(
+        catalog,
+        tag,
+        pinned,
+        [*git_tags(root), *options.existing],
+        revision,
+        options.created or _created(root, revision, event, env),
+        options.source or _source(event, env),
+    )
+    return Context(plan, root, event.repository)
+
+
+def _git(root: Path, *args: str) -> str | None:
+    if not (root / ".git").exists():
+        return None
+    done = subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def git_tags(root: Path) -> list[str]:
+    listing = _git(root, "tag", "--list")
+    return listing.splitlines() if listing else []
+
+
+def _revision(root: Path, tag: str, event: Event, env: Mapping[str, str]) -> str:
+    candidates = [
+        _git(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"),
+        env.get("GITHUB_SHA"),
+        event.target_commitish
+        if event.target_commitish and _SHA.match(event.target_commitish)
+        else None,
+        _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"),
+    ]
+    for candidate in candidates:
+        if candidate and _SHA.match(candidate):
+            return candidate
+    raise UsageError(
+        f"cannot tell which commit release {tag} is",
+        "run in a git checkout of the tag, or pass --revision SHA",
+    )
+
+
+def _created(root: Path, revision: str, event: Event, env: Mapping[str, str]) -> str:
+    """SOURCE_DATE_EPOCH, else the release commit's time: never the time of this run, so a
+    rerun (from the release event or by hand) plans the same labels and the same index."""
+    stamp = env.get("SOURCE_DATE_EPOCH") or _git(root, "show", "-s", "--format=%ct", revision)
+    if stamp:
+        return datetime.fromtimestamp(int(stamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return event.published_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _source(event: Event, env: Mapping[str, str]) -> str:
+    if event.html_url:
+        return event.html_url
+    if event.repository:
+        return f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{event.repository}"
+    return ""

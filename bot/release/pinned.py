@@ -1,0 +1,74 @@
+"""What each image's Dockerfile pins at the release commit: one version, one flavour.
+
+Reading is I/O (`git show <revision>:<path>`, or the working tree outside git);
+`summarise` is pure. The pins themselves are parsed by `bot.pins.read_pins`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.catalog import Image
+from bot.errors import DockerfileError
+from bot.pins import Pin, read_pins
+from bot.versions import Version
+
+
+@dataclass(frozen=True)
+class Pinned:
+    image: str
+    version: Version
+    flavour: str | None  # e.g. "py314"; None for products without flavours (Anaconda)
+    where: str  # "<dockerfile>@<revision>", for messages
+
+
+def summarise(image: Image, pins: tuple[Pin, ...], where: str) -> Pinned:
+    """The one (version, flavour) an image's planned platforms are pinned at."""
+    by_arch = {pin.arch: pin for pin in pins}
+    missing = [p.arch for p in image.platforms if p.arch not in by_arch]
+    if missing:
+        raise DockerfileError(
+            f"{where} pins no installer for {', '.join(missing)} (image {image.name})",
+            "pin every platform the catalog lists for the image",
+        )
+    chosen = [by_arch[p.arch] for p in image.platforms]
+    found = sorted({(pin.version.text, pin.python or "") for pin in chosen})
+    if len(found) > 1:
+        detail = ", ".join(f"{pin.arch}: {pin.filename}" for pin in chosen)
+        raise DockerfileError(
+            f"{where} pins different installers per platform ({detail})",
+            "release only when every platform of the image pins one version and flavour",
+        )
+    return Pinned(image.name, chosen[0].version, chosen[0].python, where)
+
+
+def read_pinned(images: tuple[Image, ...], root: Path, revision: str | None) -> dict[str, Pinned]:
+    result = {}
+    for image in images:
+        text, where = _dockerfile_text(root, image.dockerfile, revision)
+        result[image.name] = summarise(image, read_pins(text, image.dockerfile), where)
+    return result
+
+
+def _dockerfile_text(root: Path, path: str, revision: str | None) -> tuple[str, str]:
+    if revision and (root / ".git").exists():
+        shown = subprocess.run(
+            ["git", "-C", str(root), "show", f"{revision}:{path}"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if shown.returncode == 0:
+            return shown.stdout, f"{path}@{revision[:12]}"
+        raise DockerfileError(
+            f"cannot read {path} at {revision[:12]}: {shown.stderr.strip()[:200]}",
+            "fetch the release commit (actions/checkout with fetch-depth: 0) or fix the catalog",
+        )
+    try:
+        return (root / path).read_text(encoding="utf-8"), path
+    except OSError as exc:
+        raise DockerfileError(
+            f"cannot read {path}: {exc.strerror}", "fix the image's dockerfile in images.yaml"
+        ) from exc

@@ -1,0 +1,208 @@
+"""Publish: staged platform images -> one OCI index per image -> every registry, every tag.
+
+Order, so that nothing is ever half-done where it can be avoided:
+1. assemble: every planned platform must be staged, else stop (no index is made);
+2. preflight: read every tag in every registry; an immutable tag that points elsewhere stops
+   the release before anything is written (`force` overrides);
+3. copy content to every registry by digest: a blob the target has is skipped (HEAD), one
+   another repository of the same registry has is mounted, only the rest is uploaded;
+4. write the tags that do not already point at the index (N tags: at most N manifest writes);
+5. read every tag back (`bot.release.verify`).
+A rerun after a failure at any point repeats only what is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from bot.errors import PublishError, TagConflict
+from bot.release.index import StagedPlatform, make_index
+from bot.release.plan import ImageRelease, ReleasePlan, Target
+from bot.release.registry import Manifest, Registry
+from bot.release.staging import Staging
+
+log = logging.getLogger(__name__)
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Assembled:
+    image: ImageRelease
+    staging_repository: str
+    staged: tuple[StagedPlatform, ...]
+    index: Manifest
+
+    @property
+    def digest(self) -> str:
+        return self.index.digest
+
+    def platform_digests(self) -> tuple[tuple[str, str], ...]:
+        return tuple((s.platform, s.manifest.digest) for s in self.staged)
+
+
+@dataclass(frozen=True)
+class TargetOutcome:
+    target: Target
+    written: tuple[str, ...]  # tags written by this run
+    kept: tuple[str, ...]  # tags that already pointed at the index
+
+
+@dataclass(frozen=True)
+class ImageOutcome:
+    assembled: Assembled
+    targets: tuple[TargetOutcome, ...]
+
+
+def assemble(plan: ReleasePlan, staging: Staging, client: Registry) -> list[Assembled]:
+    """Every image's index, from its staged platforms; PublishError if any is missing."""
+    found: list[Assembled] = []
+    missing: list[str] = []
+    for image in plan.images:
+        repository = staging.repository(image)
+        staged = []
+        for platform in image.platforms:
+            tag = staging.tag(plan.revision, platform)
+            manifest = client.get_manifest(repository, tag)
+            if manifest is None:
+                missing.append(f"{staging.host}/{repository}:{tag}")
+            else:
+                ref = f"{staging.host}/{repository}:{tag}"
+                staged.append(_staged(client, repository, platform.platform, ref, manifest))
+        if len(staged) == len(image.platforms):
+            index = make_index(staged, dict(image.labels))
+            found.append(Assembled(image, repository, tuple(staged), index))
+    if missing:
+        raise PublishError(
+            f"{len(missing)} planned platform image(s) are not staged, so no index was made "
+            f"and nothing was published: {', '.join(missing)}",
+            "run the build job for every cell of `condabot release plan --matrix`, then publish",
+        )
+    return found
+
+
+def _staged(
+    client: Registry, repository: str, platform: str, ref: str, manifest: Manifest
+) -> StagedPlatform:
+    if manifest.is_index:  # buildx: the image manifest with its attestations
+        children = []
+        for entry in manifest.children():
+            child = client.get_manifest(repository, entry["digest"])
+            if child is None:
+                raise PublishError(f"{ref} names a manifest staging lacks: {entry['digest']}")
+            children.append(child)
+        return StagedPlatform(platform, ref, manifest, None, tuple(children))
+    config_digest = manifest.document["config"]["digest"]
+    config = json.loads(client.get_blob(repository, config_digest))
+    return StagedPlatform(platform, ref, manifest, config, (manifest,))
+
+
+class Publisher:
+    def __init__(self, staging: Registry, clients: Mapping[str, Registry]) -> None:
+        self.staging = staging
+        self.clients = clients
+        # Per registry host: which repositories are known to hold a blob (for mounts).
+        self.holders: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+
+    def publish(self, assembled: Sequence[Assembled], *, force: bool = False) -> list[ImageOutcome]:
+        current = self.preflight(assembled, force=force)
+        for item in assembled:
+            for target in item.image.targets:
+                self.copy(item, target, current)
+        return [self.write_tags(item, current) for item in assembled]
+
+    # -- 2. preflight ------------------------------------------------------------------
+    def preflight(
+        self, assembled: Sequence[Assembled], *, force: bool
+    ) -> dict[tuple[str, str, str], str | None]:
+        """What every planned tag points at now, keyed by (image, registry, tag)."""
+        for name in {t.registry for item in assembled for t in item.image.targets}:
+            self.clients[name].ping()
+        current: dict[tuple[str, str, str], str | None] = {}
+        conflicts: list[str] = []
+        for item in assembled:
+            for target in item.image.targets:
+                client = self.clients[target.registry]
+                for tag in item.image.tags:
+                    digest = client.manifest_digest(target.repository, tag.name)
+                    current[(item.image.name, target.registry, tag.name)] = digest
+                    if tag.immutable and digest not in (None, item.digest):
+                        conflicts.append(f"{target.ref}:{tag.name} -> {digest}, not {item.digest}")
+        if conflicts and not force:
+            raise TagConflict(
+                f"immutable tag {conflicts[0]}"
+                + (f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""),
+                "nothing was written; an immutable tag never moves: rerun with --force "
+                "only if this build must replace the published one",
+            )
+        for conflict in conflicts:
+            log.warning("--force: moving immutable tag %s", conflict)
+        return current
+
+    # -- 3. content --------------------------------------------------------------------
+    def copy(
+        self, item: Assembled, target: Target, current: Mapping[tuple[str, str, str], str | None]
+    ) -> None:
+        client = self.clients[target.registry]
+        mine = [current.get((item.image.name, target.registry, t.name)) for t in item.image.tags]
+        if item.digest in mine or client.manifest_digest(target.repository, item.digest):
+            log.info("%s already holds %s", target.ref, item.digest)
+            return
+        for staged in item.staged:
+            for child in staged.children:
+                self._copy_manifest(item, client, target, child)
+
+    def _copy_manifest(
+        self, item: Assembled, client: Registry, target: Target, manifest: Manifest
+    ) -> None:
+        holders = self.holders[client.host]
+        if client.manifest_digest(target.repository, manifest.digest) == manifest.digest:
+            for blob in manifest.blobs():
+                holders[blob["digest"]].add(target.repository)
+            return
+        for blob in manifest.blobs():
+            self._copy_blob(item, client, target, blob["digest"], int(blob["size"]))
+        client.put_manifest(target.repository, manifest.digest, manifest)
+
+    def _copy_blob(
+        self, item: Assembled, client: Registry, target: Target, digest: str, size: int
+    ) -> None:
+        repository = target.repository
+        holders = self.holders[client.host][digest]
+        if client.host == self.staging.host:
+            holders.add(item.staging_repository)
+        if not client.has_blob(repository, digest):
+            mounted = any(
+                client.mount_blob(repository, digest, source)
+                for source in sorted(holders - {repository})
+            )
+            if not mounted:
+                log.info("uploading %s (%d bytes) to %s", digest, size, target.ref)
+                client.upload_blob(
+                    repository, digest, size, lambda: self._read(item.staging_repository, digest)
+                )
+        holders.add(repository)
+
+    def _read(self, repository: str, digest: str) -> Iterator[bytes]:
+        with self.staging.open_blob(repository, digest) as response:
+            yield from response.iter_content(_CHUNK)
+
+    # -- 4. tags -----------------------------------------------------------------------
+    def write_tags(
+        self, item: Assembled, current: Mapping[tuple[str, str, str], str | None]
+    ) -> ImageOutcome:
+        outcomes = []
+        for target in item.image.targets:
+            client = self.clients[target.registry]
+            written, kept = [], []
+            for tag in item.image.tags:
+                if current.get((item.image.name, target.registry, tag.name)) == item.digest:
+                    kept.append(tag.name)
+                else:
+                    client.put_manifest(target.repository, tag.name, item.index)
+                    written.append(tag.name)
+            outcomes.append(TargetOutcome(target, tuple(written), tuple(kept)))
+        return ImageOutcome(item, tuple(outcomes))

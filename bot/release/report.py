@@ -1,0 +1,108 @@
+"""The release report: a markdown section for the job summary and the GitHub release body.
+
+The section sits between two HTML comments; a rerun replaces it in place, so the release
+body never gathers duplicates, and text maintainers wrote around it is kept.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from github import Auth, Github, GithubException
+
+from bot.errors import ForgeError
+from bot.release.plan import ReleasePlan
+from bot.release.publish import ImageOutcome
+from bot.release.verify import Check
+from bot.secrets import register
+
+BEGIN = "<!-- condabot:release-report:begin -->"
+END = "<!-- condabot:release-report:end -->"
+
+
+def render(plan: ReleasePlan, outcomes: Sequence[ImageOutcome], checks: Sequence[Check]) -> str:
+    verified = {(c.target.ref, c.tag) for c in checks if c.ok}
+    lines = [
+        BEGIN,
+        f"## Published images: {plan.tag}",
+        "",
+        f"Version `{plan.version}`, revision `{plan.revision[:12]}`, created {plan.created}.",
+    ]
+    for outcome in outcomes:
+        lines += _image_section(outcome, verified)
+    lines += ["", END]
+    return "\n".join(lines) + "\n"
+
+
+def _image_section(outcome: ImageOutcome, verified: set[tuple[str, str]]) -> list[str]:
+    item = outcome.assembled
+    image = item.image
+    targets = [t.target for t in outcome.targets]
+    platforms = ", ".join(f"`{p}` (`{d}`)" for p, d in item.platform_digests())
+    lines = ["", f"### {image.name}", "", f"Index `{item.digest}`; platforms: {platforms}.", ""]
+    lines.append("| tag | " + " | ".join(t.registry for t in targets) + " |")
+    lines.append("|---|" + "---|" * len(targets))
+    for tag in image.tags:
+        cells = [
+            f"`{item.digest[:19]}…` {'✓' if (t.ref, tag.name) in verified else '✗'}"
+            for t in targets
+        ]
+        kind = " (immutable)" if tag.immutable else ""
+        lines.append(f"| `{tag.name}`{kind} | " + " | ".join(cells) + " |")
+    if image.held:
+        held = ", ".join(f"`{tag}` ({why})" for tag, why in image.held)
+        lines += ["", f"Not moved: {held}."]
+    first = image.tags[0].name
+    lines += ["", "```sh"]
+    lines += [f"docker pull {t.pull_name}:{first}" for t in targets]
+    lines += [f"docker pull {targets[0].pull_name}@{item.digest}", "```"]
+    return lines
+
+
+def merge_section(body: str | None, section: str) -> str:
+    """`body` with the report section replaced, or appended when it has none."""
+    body = body or ""
+    start = body.find(BEGIN)
+    end = body.find(END, start)
+    if start != -1 and end != -1:
+        after = body[end + len(END) :].removeprefix("\n")
+        return body[:start] + section + after
+    return body.rstrip("\n") + "\n\n" + section if body.strip() else section
+
+
+def write_step_summary(section: str, env: Mapping[str, str] | None = None) -> bool:
+    path = (os.environ if env is None else env).get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return False
+    with Path(path).open("a", encoding="utf-8") as summary:
+        summary.write(section)
+    return True
+
+
+def update_release_body(
+    section: str, repository: str, tag: str, token: str, api_url: str | None = None
+) -> bool:
+    """Put the section into the release's body; False if it was already there as is."""
+    register(token)
+    client = Github(auth=Auth.Token(token), base_url=api_url or "https://api.github.com")
+    try:
+        release = client.get_repo(repository).get_release(tag)
+        body = merge_section(release.body, section)
+        if body == (release.body or ""):
+            return False
+        release.update_release(
+            name=release.name or tag,
+            message=body,
+            draft=release.draft,
+            prerelease=release.prerelease,
+        )
+    except GithubException as exc:
+        raise ForgeError(
+            f"cannot update the body of release {tag} in {repository}: HTTP {exc.status}",
+            "give the job `contents: write`; the images are published, rerun only the report",
+        ) from exc
+    finally:
+        client.close()
+    return True

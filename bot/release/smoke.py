@@ -1,0 +1,87 @@
+"""The smoke test every image passes before it leaves the machine. The check is pure.
+
+The Dockerfiles record which installer they ran in `<prefix>/.condabot-installer`
+(`filename=`, `sha256=`, `arch=`). The image must hold the planned installer for its
+platform, conda and python must come from the expected prefix, conda's version must be the
+pinned one (Miniconda: the version without its build number) and Python the pinned flavour.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot.errors import BuildError
+from bot.release.plan import ImageRelease, PlatformBuild
+from bot.upstream.names import parse_installer_name
+
+DEFAULT_PREFIX = "/opt/conda"
+SMOKE_SCRIPT = """set -e
+prefix="$(conda info --base)"
+echo "prefix=${prefix}"
+echo "conda=$(conda --version 2>&1)"
+echo "python=$(python --version 2>&1)"
+echo "python_path=$(command -v python)"
+cat "${prefix}/.condabot-installer"
+"""
+
+
+def parse_output(output: str) -> dict[str, str]:
+    found = {}
+    for line in output.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            found[key.strip()] = value.strip()
+    return found
+
+
+def check_smoke(
+    output: str, image: ImageRelease, platform: PlatformBuild, build_args: Mapping[str, str]
+) -> None:
+    found = parse_output(output)
+    prefix = build_args.get("CONDA_PREFIX_DIR", DEFAULT_PREFIX)
+    problems = _installer_problems(found, image, platform)
+    if found.get("prefix") != prefix:
+        problems.append(f"conda's base is {found.get('prefix')!r}, not {prefix}")
+    if not found.get("python_path", "").startswith(prefix.rstrip("/") + "/"):
+        problems.append(f"python resolves to {found.get('python_path')!r}, outside {prefix}")
+    problems += _version_problems(found, image)
+    if problems:
+        raise BuildError(
+            f"smoke test of {image.name} for {platform.platform} failed: {'; '.join(problems)}",
+            "the image was not pushed; fix the Dockerfile or the pins",
+        )
+
+
+def _installer_problems(
+    found: Mapping[str, str], image: ImageRelease, platform: PlatformBuild
+) -> list[str]:
+    filename = found.get("filename", "")
+    name = parse_installer_name(filename)
+    if name is None:
+        return [f"no installer identity in the image (.condabot-installer: {filename!r})"]
+    problems = []
+    if name.version.text != image.version:
+        problems.append(f"it installed {filename}, not version {image.version}")
+    if name.arch != platform.arch or found.get("arch") != platform.arch:
+        problems.append(f"it installed {filename} on {found.get('arch')}, not {platform.arch}")
+    if image.flavour and name.python != image.flavour:
+        problems.append(f"it installed {filename}, not flavour {image.flavour}")
+    return problems
+
+
+def _version_problems(found: Mapping[str, str], image: ImageRelease) -> list[str]:
+    problems = []
+    conda = found.get("conda", "").removeprefix("conda ").strip()
+    if image.product.startswith("miniconda"):
+        expected = ".".join(image.version.split("-")[0].split(".")[:3])
+        if conda != expected:
+            problems.append(f"conda --version says {conda!r}, not {expected}")
+    elif not re.fullmatch(r"\d+\.\d+\.\d+", conda):
+        problems.append(f"conda --version says {conda!r}")
+    match = re.fullmatch(r"Python (\d+)\.(\d+)\S*", found.get("python", ""))
+    if match is None:
+        problems.append(f"python --version says {found.get('python')!r}")
+    elif image.flavour and f"py{match[1]}{match[2]}" != image.flavour:
+        problems.append(f"python is {match[1]}.{match[2]}, not flavour {image.flavour}")
+    return problems

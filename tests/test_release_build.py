@@ -1,0 +1,114 @@
+"""`condabot release build` on the real Dockerfiles: classic build, smoke test, staging push.
+
+The base is the locally made Debian (`base_images`), the installer a generated stand-in
+served on loopback (`installer_server`), both passed as build arguments. Only linux/amd64
+is built: the test machines have no QEMU/binfmt for arm64.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import docker
+import pytest
+
+from bot.cli import main
+from bot.release.registry import Registry
+from bot.release.staging import Staging
+from tests.harness.docker import FileServer, LocalBases
+from tests.harness.registry import Registries
+from tests.support.installer import make_installer
+from tests.support.release_world import _git
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTALLER = "Miniconda3-py311_23.5.2-0-Linux-x86_64.sh"
+TAG = "miniconda3-usrlocal-23.5.2-0"
+
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("built_images")]
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Path:
+    """A git checkout of this repository's Dockerfiles and catalog, tagged for release."""
+    root = tmp_path / "images"
+    shutil.copytree(ROOT / "dockerfiles", root / "dockerfiles")
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "images")
+    _git(root, "tag", TAG)
+    return root
+
+
+def build(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
+    code = main(["release", "build", "--root", str(root), "--tag", TAG,
+                 "--platform", "linux/amd64", *args])  # fmt: skip
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def build_args(bases: LocalBases, server: FileServer, content: bytes) -> list[str]:
+    server.put(f"/miniconda/{INSTALLER}", content)
+    pairs = {
+        "BASE_IMAGE": bases.debian,
+        "UPSTREAM_URL": server.url,
+        "SHA256SUM_LINUX64": hashlib.sha256(content).hexdigest(),
+    }
+    return [arg for key, value in pairs.items() for arg in ("--build-arg", f"{key}={value}")]
+
+
+def staged_config(env: Registries, root: Path) -> dict[str, object] | None:
+    revision = _git(root, "rev-parse", "HEAD")
+    staging = Staging.parse(None)
+    client = Registry(staging.host)
+    repository = f"{staging.namespace}/miniconda3-usrlocal"
+    manifest = client.get_manifest(repository, f"build-{revision}-amd64")
+    if manifest is None:
+        return None
+    config: dict[str, object] = json.loads(
+        client.get_blob(repository, manifest.document["config"]["digest"])
+    )
+    return config
+
+
+def test_the_real_dockerfile_builds_passes_its_smoke_test_and_is_staged(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    base_images: LocalBases,
+    installer_server: FileServer,
+    release_env: Registries,
+    checkout: Path,
+) -> None:
+    content = make_installer(INSTALLER).content
+    code, out, err = build(capsys, checkout, *build_args(base_images, installer_server, content))
+    assert code == 0, err
+    assert "miniconda3-usrlocal linux/amd64:" in out and "built in" in out
+    config = staged_config(release_env, checkout)
+    assert config is not None
+    labels = config["config"]["Labels"]  # type: ignore[index]
+    assert labels["org.opencontainers.image.version"] == "23.5.2-0"
+    assert labels["org.opencontainers.image.revision"] == _git(checkout, "rev-parse", "HEAD")
+    assert config["architecture"] == "amd64"
+
+
+def test_a_wrong_python_flavour_fails_the_smoke_test_and_nothing_is_staged(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    base_images: LocalBases,
+    release_env: Registries,
+    checkout: Path,
+) -> None:
+    # Upstream replaced the file with one that installs Python 3.12: the pin says py311.
+    content = make_installer(INSTALLER, python_version="3.12.1").content
+    server = FileServer().start()
+    try:
+        code, _, err = build(capsys, checkout, *build_args(base_images, server, content))
+    finally:
+        server.stop()
+    assert code == 10, err
+    assert "smoke test of miniconda3-usrlocal for linux/amd64 failed" in err
+    assert "python is 3.12, not flavour py311" in err
+    assert "not pushed" in err
+    assert staged_config(release_env, checkout) is None

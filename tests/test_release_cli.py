@@ -1,0 +1,196 @@
+"""`condabot release plan` from a GitHub release event and a real git checkout, and the
+report section's idempotent merge into a release body. No Docker, no registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.release.report import BEGIN, END, merge_section
+from tests.support.release_world import SmallRepo, _git
+
+SECTION = f"{BEGIN}\n## Published images: x\n{END}\n"
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> SmallRepo:
+    return SmallRepo(tmp_path / "repo", "127.0.0.1:1", "127.0.0.1:2").init()
+
+
+def event_file(tmp_path: Path, tag: str) -> Path:
+    path = tmp_path / "event.json"
+    path.write_text(
+        json.dumps(
+            {
+                "action": "published",
+                "release": {
+                    "tag_name": tag,
+                    "target_commitish": "main",
+                    "published_at": "2026-06-02T08:00:00Z",
+                },
+                "repository": {
+                    "full_name": "acme/images",
+                    "html_url": "https://github.com/acme/images",
+                },
+            }
+        )
+    )
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_plan_from_a_release_event_writes_the_matrix_for_actions(
+    capsys: pytest.CaptureFixture[str],
+    repo: SmallRepo,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tag = repo.release("26.5.3-1")
+    output = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    monkeypatch.setenv("GITHUB_EVENT_PATH", str(event_file(tmp_path, tag)))
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "release")
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), "--github-output")
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["tag"] == tag and plan["revision"] == repo.head()
+    assert plan["created"] == "2026-06-01T12:00:00Z"  # the commit's time, not the run's
+    assert plan["source"] == "https://github.com/acme/images"
+    matrix = {"include": [
+        {"image": "small", "platform": "linux/amd64", "runner": "ubuntu-24.04"},
+        {"image": "small", "platform": "linux/arm64", "runner": "ubuntu-24.04-arm"},
+    ]}  # fmt: skip
+    assert plan["matrix"] == matrix
+    assert output.read_text() == f"matrix={json.dumps(matrix)}\ntag={tag}\n"
+
+
+def test_the_revision_is_the_tagged_commit_not_the_checkout(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo
+) -> None:
+    tag = repo.release("26.5.3-1")
+    tagged = repo.head()
+    repo.release("26.5.4-0")  # HEAD moves on; the tag stays
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), "--tag", tag)
+    assert code == 0, err
+    assert json.loads(out)["revision"] == tagged
+
+
+def test_a_tag_whose_commit_pins_another_version_is_refused(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo
+) -> None:
+    repo.release("26.5.3-1")
+    _git(repo.root, "tag", "small-26.5.4-0")  # a maintainer tagged the wrong commit
+    code, _, err = run(
+        capsys, "release", "plan", "--root", str(repo.root), "--tag", "small-26.5.4-0"
+    )
+    assert code == 14
+    assert "names version 26.5.4-0 but dockerfiles/small/Dockerfile@" in err
+    assert "retag as small-26.5.3-1" in err
+
+
+def test_a_misspelt_tag_is_an_error_with_suggestions_never_a_silent_no_op(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, tmp_path: Path
+) -> None:
+    repo.release("26.5.3-1")
+    event = event_file(tmp_path, "smal-26.5.3-1")
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), "--event", str(event))
+    assert code == 14 and out == ""
+    assert "closest valid names: small" in err
+
+
+def test_no_tag_at_all_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_EVENT_PATH", raising=False)
+    code, _, err = run(capsys, "release", "plan", "--root", str(repo.root))
+    assert code == 2 and "--tag" in err
+
+
+def test_publish_needs_a_staging_registry(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tag = repo.release("26.5.3-1")
+    monkeypatch.delenv("CONDABOT_STAGING", raising=False)
+    code, _, err = run(capsys, "release", "publish", "--root", str(repo.root), "--tag", tag)
+    assert code == 2 and "CONDABOT_STAGING" in err
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (None, SECTION),
+        ("", SECTION),
+        ("Notes.", f"Notes.\n\n{SECTION}"),
+        ("Notes.\n\n\n", f"Notes.\n\n{SECTION}"),
+        (f"Notes.\n\n{BEGIN}\nold\n{END}\n", f"Notes.\n\n{SECTION}"),
+        (f"Notes.\n\n{BEGIN}\nold\n{END}\nAfter.\n", f"Notes.\n\n{SECTION}After.\n"),
+    ],
+)
+def test_the_report_section_replaces_itself(body: str | None, expected: str) -> None:
+    merged = merge_section(body, SECTION)
+    assert merged == expected
+    assert merge_section(merged, SECTION) == merged
+
+
+def test_the_release_workflow_plans_builds_on_native_runners_then_publishes() -> None:
+    from ruamel.yaml import YAML
+
+    root = Path(__file__).resolve().parents[1]
+    workflow = YAML(typ="safe").load((root / ".github/workflows/release.yml").read_text())
+    triggers = workflow[True] if True in workflow else workflow["on"]
+    assert triggers["release"] == {"types": ["published"]}
+    assert "tag" in triggers["workflow_dispatch"]["inputs"]
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+    jobs = workflow["jobs"]
+    assert "--github-output" in jobs["plan"]["steps"][-1]["run"]
+    assert jobs["build"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
+    assert jobs["build"]["runs-on"] == "${{ matrix.runner }}"
+    assert jobs["publish"]["needs"] == "build"
+    assert jobs["publish"]["permissions"] == {
+        "contents": "write",
+        "packages": "read",
+        "id-token": "write",
+    }
+    for job in jobs.values():
+        checkout = job["steps"][0]
+        assert checkout["with"]["fetch-depth"] == 0  # every release tag, for the tag ladder
+
+
+def test_a_build_from_a_checkout_of_another_commit_is_refused(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tag = repo.release("26.5.3-1")
+    repo.release("26.5.4-0")
+    monkeypatch.setenv("CONDABOT_STAGING", "127.0.0.1:1/staging")
+    code, _, err = run(capsys, "release", "build", "--root", str(repo.root), "--tag", tag)
+    assert code == 10
+    assert f"check out the tag first (git checkout {tag})" in err
+
+
+def test_the_buildx_command_asks_for_attestations_and_pushes_by_the_staging_tag(
+    repo: SmallRepo,
+) -> None:
+    from bot.release.build import BuildxEngine, requests_for
+    from bot.release.context import Options, gather
+    from bot.release.staging import Staging
+
+    tag = repo.release("26.5.3-1")
+    plan = gather(Options(tag=tag, root=repo.root)).plan
+    request = requests_for(plan, Staging("ghcr.io", "acme/staging"), repo.root)[1]
+    engine = BuildxEngine.__new__(BuildxEngine)
+    engine.cli = "docker"
+    command = engine._command(request, "--push", "--provenance=mode=max", "--sbom=true")
+    assert command[:5] == ["docker", "buildx", "build", "--platform", "linux/arm64"]
+    assert "IMAGE_REVISION=" + plan.revision in command
+    assert command[-4:-1] == ["--push", "--provenance=mode=max", "--sbom=true"]
+    assert command[-1] == str(repo.root / "dockerfiles/small")
+    assert request.staging_repository == "ghcr.io/acme/staging/small"
+    assert request.staging_tag == f"build-{plan.revision}-arm64"

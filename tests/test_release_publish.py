@@ -1,0 +1,422 @@
+"""Release build -> publish -> verify against real registries on loopback.
+
+Components: the Docker Engine (classic builder), three `docker-registry` processes
+(staging; an htpasswd "Docker Hub"; an "ECR" whose password is the one moto's
+`get_authorization_token` returns), moto on 127.0.0.1, and the GitHub stand-in for the
+release body. Counts are read from each registry's own access log.
+
+Only linux/amd64 can be built on the test machines (no QEMU/binfmt): the arm64 platform
+image is a second small amd64 build re-labelled `architecture: arm64` through the registry
+API (`stage_fake_arm64`), staged where the arm64 build job would have put it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import docker
+import pytest
+
+from bot.cli import main
+from bot.errors import PublishError
+from bot.release.build import ClassicEngine, requests_for
+from bot.release.context import Options, gather
+from bot.release.plan import ReleasePlan
+from bot.release.registry import Credentials, Manifest, Registry
+from bot.release.report import BEGIN
+from bot.release.staging import Staging
+from tests.harness.github import BOT_TOKEN, MAINTAINER_TOKEN, GitHubRepo
+from tests.harness.registry import HUB_USER, Registries, TokenHub
+from tests.support.registry import Access, DistributionRegistry
+from tests.support.release_world import SmallRepo, stage_fake_arm64
+
+Run = tuple[int, str, str]
+
+
+def condabot(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def build_amd64(capsys: pytest.CaptureFixture[str], repo: SmallRepo, tag: str) -> Run:
+    return condabot(
+        capsys, "release", "build", "--root", str(repo.root), "--tag", tag,
+        "--platform", "linux/amd64",
+    )  # fmt: skip
+
+
+def stage(
+    capsys: pytest.CaptureFixture[str], client: docker.DockerClient, repo: SmallRepo, tag: str
+) -> ReleasePlan:
+    """Run the amd64 build job for real, then stage the arm64 stand-in."""
+    code, _, err = build_amd64(capsys, repo, tag)
+    assert code == 0, err
+    plan = gather(Options(tag=tag, root=repo.root)).plan
+    staging = Staging.parse(None)
+    stage_fake_arm64(client, plan, staging, Registry(staging.host), repo.root)
+    return plan
+
+
+def publish(capsys: pytest.CaptureFixture[str], repo: SmallRepo, tag: str, *extra: str) -> Run:
+    return condabot(capsys, "release", "publish", "--root", str(repo.root), "--tag", tag, *extra)
+
+
+def clients(env: Registries) -> dict[str, tuple[DistributionRegistry, Registry]]:
+    ecr_user, ecr_password = env.ecr.auth or ("", "")
+    return {
+        "hub": (env.hub, Registry(env.hub.host, Credentials(HUB_USER, env.hub_token))),
+        "ecr": (env.ecr, Registry(env.ecr.host, Credentials(ecr_user, ecr_password))),
+    }
+
+
+def index_digest(plan: ReleasePlan, env: Registries) -> str:
+    image = plan.images[0]
+    _, hub = clients(env)["hub"]
+    digest = hub.manifest_digest(image.targets[0].repository, image.tags[0].name)
+    assert digest is not None
+    return digest
+
+
+def uploaded(accesses: Iterable[Access]) -> list[str]:
+    """Digests of the blobs whose upload the registry committed."""
+    return [re.sub(r".*digest=", "", a.path) for a in accesses if a.is_blob_upload]
+
+
+def tag_writes(accesses: Iterable[Access]) -> list[str]:
+    return [
+        a.path.rsplit("/", 1)[1]
+        for a in accesses
+        if a.is_manifest_write and "/manifests/sha256:" not in a.path
+    ]
+
+
+def test_publish_makes_one_verified_multi_arch_index_in_every_registry(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    plan = stage(capsys, docker_client, small_repo, tag)
+    release_env.hub.mark()
+    release_env.ecr.mark()
+    code, out, err = publish(capsys, small_repo, tag)
+    assert code == 0, err
+    image = plan.images[0]
+    names = [t.name for t in image.tags]
+    assert names == ["26.5.3-1", "py314_26.5.3-1", "26.5.3", "26.5", "26", "py314", "latest"]
+    digest = index_digest(plan, release_env)
+    for name, (server, client) in clients(release_env).items():
+        repository = next(t.repository for t in image.targets if t.registry == name)
+        assert {client.manifest_digest(repository, n) for n in names} == {digest}, name
+        index = client.get_manifest(repository, digest)
+        assert index is not None and index.media_type == "application/vnd.oci.image.index.v1+json"
+        platforms = [m["platform"]["architecture"] for m in index.children()]
+        assert platforms == ["amd64", "arm64"]
+        assert index.document["annotations"]["org.opencontainers.image.version"] == "26.5.3-1"
+        # Registry side: N tags cost N manifest writes; every blob went up once.
+        accesses = server.accesses()
+        assert sorted(tag_writes(accesses)) == sorted(names)
+        blobs = uploaded(accesses)
+        assert len(blobs) == len(set(blobs)) > 0
+    assert f"small -> {release_env.hub.host}" in out
+    summary = Path(os.environ["GITHUB_STEP_SUMMARY"]).read_text()
+    assert f"Index `{digest}`" in summary
+    assert "`linux/amd64`" in summary and "`linux/arm64`" in summary
+    assert summary.count("✓") == 2 * len(names) and "✗" not in summary
+
+
+def test_an_identical_second_publish_uploads_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    stage(capsys, docker_client, small_repo, tag)
+    assert publish(capsys, small_repo, tag)[0] == 0
+    for server in (release_env.hub, release_env.ecr):
+        server.mark()
+    started = time.monotonic()
+    code, out, err = publish(capsys, small_repo, tag)
+    elapsed = time.monotonic() - started
+    assert code == 0, err
+    assert elapsed < 5, elapsed
+    for server in (release_env.hub, release_env.ecr):
+        writes = [a for a in server.accesses() if a.method in ("PUT", "PATCH", "POST")]
+        assert writes == [], server.name
+    assert "0 tag(s) written, 7 already right" in out
+
+
+def test_a_registry_killed_mid_publish_converges_on_rerun_uploading_nothing_twice(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    plan = stage(capsys, docker_client, small_repo, tag)
+    hub = release_env.hub
+    hub.mark()
+    hub.kill_after("blob_upload", 2).join(0)
+    code, _, err = publish(capsys, small_repo, tag)
+    assert code == 11, err
+    assert "hub (127.0.0.1:" in err and "rerun" in err
+    first = hub.accesses()
+    assert len(uploaded(first)) >= 2
+    assert tag_writes(first) == []  # content first, tags last: no tag moved
+    hub.start()
+    hub.mark()
+    code, _, err = publish(capsys, small_repo, tag)
+    assert code == 0, err
+    second = hub.accesses()
+    assert not set(uploaded(first)) & set(uploaded(second))
+    assert sorted(tag_writes(second)) == sorted(t.name for t in plan.images[0].tags)
+
+
+def test_a_registry_killed_while_tagging_converges_writing_each_tag_once(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    plan = stage(capsys, docker_client, small_repo, tag)
+    ecr = release_env.ecr
+    ecr.mark()
+    ecr.kill_after("manifest_write", 3).join(0)  # 2 platform manifests, then 1 tag of 7
+    code, _, err = publish(capsys, small_repo, tag)
+    assert code == 11, err
+    first = tag_writes(ecr.accesses())
+    ecr.start()
+    ecr.mark()
+    assert publish(capsys, small_repo, tag)[0] == 0
+    second = tag_writes(ecr.accesses())
+    names = [t.name for t in plan.images[0].tags]
+    assert first and second  # it did die half-way through the tags
+    # A write the registry committed as it died may be missing from its log: fewer, not more.
+    assert not set(first) & set(second)
+    assert len(first) + len(second) <= len(names)
+    assert uploaded(ecr.accesses()) == []
+    _, client = clients(release_env)["ecr"]
+    repository = plan.images[0].targets[1].repository
+    assert {client.manifest_digest(repository, n) for n in names} == {
+        index_digest(plan, release_env)
+    }
+
+
+def test_an_immutable_tag_pointing_elsewhere_stops_before_anything_is_written(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    plan = stage(capsys, docker_client, small_repo, tag)
+    assert publish(capsys, small_repo, tag)[0] == 0
+    planned = index_digest(plan, release_env)
+    server, hub = clients(release_env)["hub"]
+    repository = plan.images[0].targets[0].repository
+    index = hub.get_manifest(repository, planned)
+    assert index is not None
+    other = json.loads(index.body)
+    other["annotations"]["org.opencontainers.image.created"] = "2020-01-01T00:00:00Z"
+    elsewhere = hub.put_manifest(
+        repository, "26.5.3-1", Manifest(index.media_type, json.dumps(other).encode())
+    )
+    hub.put_manifest(repository, "latest", Manifest(index.media_type, json.dumps(other).encode()))
+    for registry in release_env.all():
+        registry.mark()
+    code, _, err = publish(capsys, small_repo, tag)
+    assert code == 12, err
+    assert elsewhere in err and planned in err and "--force" in err
+    for registry in release_env.all():
+        assert [a for a in registry.accesses() if a.method in ("PUT", "PATCH", "POST")] == []
+    code, _out, err = publish(capsys, small_repo, tag, "--force")
+    assert code == 0, err
+    assert hub.manifest_digest(repository, "26.5.3-1") == planned
+    assert hub.manifest_digest(repository, "latest") == planned
+    assert sorted(tag_writes(server.accesses())) == ["26.5.3-1", "latest"]
+
+
+def test_a_missing_platform_makes_no_index_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], small_repo: SmallRepo, release_env: Registries
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    code, _, err = build_amd64(capsys, small_repo, tag)
+    assert code == 0, err
+    for registry in (release_env.hub, release_env.ecr):
+        registry.mark()
+    code, _, err = publish(capsys, small_repo, tag)
+    assert code == 11
+    assert "not staged, so no index was made" in err and "-arm64" in err
+    for registry in (release_env.hub, release_env.ecr):
+        assert [a for a in registry.accesses() if a.method != "GET"] == []
+
+
+def test_a_refused_token_stops_the_publish_before_any_write(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    stage(capsys, docker_client, small_repo, tag)
+    monkeypatch.setenv("DOCKERHUB_TOKEN", "dckr_pat_wrong-token-value")
+    for registry in release_env.all():
+        registry.mark()
+    code, _, err = publish(capsys, small_repo, tag)
+    assert code == 15, err
+    assert f"refused the credentials of user '{HUB_USER}'" in err
+    assert "dckr_pat_wrong" not in err
+    for registry in release_env.all():
+        assert [a for a in registry.accesses() if a.method in ("PUT", "PATCH", "POST")] == []
+
+
+def test_the_sdk_push_error_hidden_in_its_stream_becomes_a_publish_error(
+    docker_client: docker.DockerClient, small_repo: SmallRepo, release_env: Registries
+) -> None:
+    """docker-py's push() returns normally when the registry refuses: only the stream says."""
+    tag = small_repo.release("26.5.3-1")
+    plan = gather(Options(tag=tag, root=small_repo.root)).plan
+    hub = Staging(release_env.hub.host, small_repo.namespace)
+    request = requests_for(plan, hub, small_repo.root, platform="linux/amd64")[0]
+    docker_client.api.tag(small_repo.base, *request.local_tag.split(":"))
+    with pytest.raises(PublishError) as caught:
+        ClassicEngine(docker_client).push(request, Credentials(HUB_USER, "not-the-token"))
+    assert caught.value.exit_code == 11
+    assert "pushing" in caught.value.message
+    assert "CONDABOT_STAGING_USERNAME" in caught.value.message
+
+
+def test_a_backport_takes_its_own_rungs_and_never_latest(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    newest = small_repo.release("26.5.3-1")
+    newest_plan = stage(capsys, docker_client, small_repo, newest)
+    assert publish(capsys, small_repo, newest)[0] == 0
+    backport = small_repo.release("26.4.1-0")
+    backport_plan = stage(capsys, docker_client, small_repo, backport)
+    code, _out, err = publish(capsys, small_repo, backport)
+    assert code == 0, err
+    assert [t.name for t in backport_plan.images[0].tags] == [
+        "26.4.1-0", "py314_26.4.1-0", "26.4.1", "26.4",
+    ]  # fmt: skip
+    _, hub = clients(release_env)["hub"]
+    repository = newest_plan.images[0].targets[0].repository
+    newest_digest = hub.manifest_digest(repository, "26.5.3-1")
+    backport_digest = hub.manifest_digest(repository, "26.4.1-0")
+    assert newest_digest != backport_digest
+    for floating in ("latest", "26", "py314", "26.5"):
+        assert hub.manifest_digest(repository, floating) == newest_digest, floating
+    assert hub.manifest_digest(repository, "26.4") == backport_digest
+
+
+def test_a_rerun_build_reuses_the_staged_image(
+    capsys: pytest.CaptureFixture[str], small_repo: SmallRepo
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    code, first, err = build_amd64(capsys, small_repo, tag)
+    assert code == 0, err
+    assert "built in" in first
+    code, second, err = build_amd64(capsys, small_repo, tag)
+    assert code == 0, err
+    assert "reused" in second
+    assert first.split()[2] == second.split()[2]  # same staging ref and digest
+
+
+def test_the_release_body_gets_one_report_section_however_often_it_runs(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+    github_repo: GitHubRepo,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    github_repo.pygithub(MAINTAINER_TOKEN).create_git_release(
+        tag, f"Miniconda {tag}", "Notes written by a maintainer."
+    )
+    event = tmp_path / "event.json"
+    event.write_text(
+        json.dumps(
+            {
+                "action": "published",
+                "release": {
+                    "tag_name": tag,
+                    "target_commitish": "main",
+                    "published_at": "2026-06-02T08:00:00Z",
+                },
+                "repository": {
+                    "full_name": github_repo.full_name,
+                    "html_url": f"https://github.com/{github_repo.full_name}",
+                },
+            }
+        )
+    )
+    monkeypatch.setenv("GITHUB_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("GITHUB_API_URL", github_repo.base_url)
+    code, _, err = condabot(
+        capsys, "release", "build", "--root", str(small_repo.root), "--event", str(event),
+        "--platform", "linux/amd64",
+    )  # fmt: skip
+    assert code == 0, err
+    plan = gather(Options(event=str(event), root=small_repo.root)).plan
+    assert plan.created == "2026-06-01T12:00:00Z"  # the release commit's time
+    assert plan.source == f"https://github.com/{github_repo.full_name}"
+    staging = Staging.parse(None)
+    stage_fake_arm64(docker_client, plan, staging, Registry(staging.host), small_repo.root)
+    for _ in range(2):
+        code, _, err = condabot(
+            capsys, "release", "publish", "--root", str(small_repo.root), "--event", str(event)
+        )
+        assert code == 0, err
+    body = github_repo.pygithub(BOT_TOKEN).get_release(tag).body
+    assert body.startswith("Notes written by a maintainer.\n\n" + BEGIN)
+    assert body.count(BEGIN) == 1
+    assert f"docker pull {release_env.hub.host}/{small_repo.namespace}/small:26.5.3-1" in body
+    step_summary = Path(os.environ["GITHUB_STEP_SUMMARY"]).read_text()
+    assert step_summary.count(BEGIN) == 2  # one per run: the job summary is per run
+    assert "| `latest` |" in step_summary
+
+
+def test_docker_hub_token_auth_end_to_end(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    release_env: Registries,
+    token_hub: TokenHub,
+    tiny_base: str,
+    built_images: None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The "dockerhub" registry kind against a registry in Docker Hub's auth mode: a Bearer
+    challenge, tokens from the realm for the username + token, per repository scope."""
+    repo = SmallRepo(
+        tmp_path / "repo", token_hub.registry.host, release_env.ecr.host, base=tiny_base
+    ).init()
+    monkeypatch.setenv("DOCKERHUB_USERNAME", token_hub.user)
+    monkeypatch.setenv("DOCKERHUB_TOKEN", token_hub.password)
+    tag = repo.release("26.5.3-1")
+    plan = stage(capsys, docker_client, repo, tag)
+    before = len(token_hub.tokens.requests)
+    code, _, err = publish(capsys, repo, tag)
+    assert code == 0, err
+    repository = plan.images[0].targets[0].repository
+    scopes = {scope for _, scope in token_hub.tokens.requests[before:]}
+    assert (f"repository:{repository}:pull,push",) in scopes
+    reader = Registry(token_hub.registry.host, Credentials(token_hub.user, token_hub.password))
+    assert reader.manifest_digest(repository, "latest") == reader.manifest_digest(
+        repository, "26.5.3-1"
+    )
