@@ -171,6 +171,23 @@ def test_human_commit_stops_updates_until_rebase_is_asked(world: BumpWorld) -> N
     assert "rebase" not in labels
 
 
+def test_the_rebase_checkbox_regenerates_and_comes_back_unticked(world: BumpWorld) -> None:
+    world.bump()
+    (pr,) = pulls(world)
+    human = world.server.push_commit(
+        "acme", world.name, BRANCH, {"NOTES.md": b"mine\n"}, "alice", "note"
+    )
+    ticked = pr["body"].replace("- [ ] <!-- condabot-rebase -->", "- [x] <!-- condabot-rebase -->")
+    as_human(world, "human-token").get_pull(pr["number"]).edit(body=ticked)
+    assert world.bump()[0] == 0
+    assert world.server.ref_sha("acme", world.name, f"heads/{BRANCH}") != human
+    body = pulls(world)[0]["body"]
+    assert "- [ ] <!-- condabot-rebase -->" in body and "- [x]" not in body
+    world.server.reset_log()
+    assert world.bump()[0] == 0
+    assert world.server.writes() == []  # unticked: no regeneration loop
+
+
 def test_conflict_after_the_base_moved_regenerates(world: BumpWorld) -> None:
     world.bump()
     dockerfile = world.server.read_file("acme", world.name, "main", DOCKERFILE)

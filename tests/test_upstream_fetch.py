@@ -162,6 +162,13 @@ def test_a_bad_body_is_not_kept_for_revalidation(mirror: Mirror, tmp_path: Path)
     assert mirror.requests(LISTING)[-1].status == 200
 
 
+def test_an_oversized_listing_is_refused_before_it_is_held(mirror: Mirror, tmp_path: Path) -> None:
+    source = upstream(mirror, tmp_path)
+    source.max_bytes = 100_000  # the real listings are ~190 kB together; each is bigger than this
+    with pytest.raises(ListingError, match="over 100000"):
+        source.listing()
+
+
 def test_connection_refused_is_unavailable(tmp_path: Path) -> None:
     mirror = Mirror()
     mirror.start()

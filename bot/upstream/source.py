@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 DEFAULT_UPSTREAM = "https://repo.anaconda.com"
 LISTING_NAME = ".files.json"
 _BODY_RETRIES = 2  # a body cut off mid-transfer is worth fetching again
+MAX_LISTING_BYTES = 64 * 1024 * 1024  # real listings are well under 1 MiB
 
 
 class ListingSource(Protocol):
@@ -32,6 +33,7 @@ class HttpUpstream:
     base_url: str
     session: requests.Session
     timeout: tuple[float, float] = HttpPolicy().timeout
+    max_bytes: int = MAX_LISTING_BYTES
 
     def listing_url(self, directory: str) -> str:
         return f"{self.base_url.rstrip('/')}/{directory}/{LISTING_NAME}"
@@ -55,7 +57,7 @@ class HttpUpstream:
         for attempt in range(_BODY_RETRIES + 1):
             response = self._get(url)
             try:
-                body = response.content
+                body = self._read(url, response)
             except requests.exceptions.ChunkedEncodingError as exc:
                 if attempt == _BODY_RETRIES:
                     raise UpstreamUnavailable(
@@ -69,6 +71,20 @@ class HttpUpstream:
                 self._forget(url)  # never revalidate a bad body into a 304 next time
                 raise
         raise AssertionError("unreachable")
+
+    def _read(self, url: str, response: requests.Response) -> bytes:
+        """The body, refusing to hold more than `max_bytes` of whatever a mirror sends."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise ListingError(f"{url}: the listing is {declared} bytes, over {self.max_bytes}")
+        chunks, size = [], 0
+        for chunk in response.iter_content(chunk_size=1 << 16):
+            size += len(chunk)
+            if size > self.max_bytes:
+                response.close()
+                raise ListingError(f"{url}: the listing is over {self.max_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     def _get(self, url: str) -> requests.Response:
         try:
