@@ -148,6 +148,18 @@ def test_closed_unmerged_version_is_ignored_until_a_newer_one(world: BumpWorld) 
     assert states[1] == ("open", "chore(deps): update miniconda3 (py311 to py314) to 26.6.0-0")
 
 
+def test_a_declined_version_stays_ignored_after_its_pr_ages_out_of_view(world: BumpWorld) -> None:
+    world.bump()
+    (pr,) = pulls(world)
+    as_human(world).get_pull(pr["number"]).edit(state="closed")
+    assert world.bump()[0] == 0  # acknowledges, and the dashboard remembers the decline
+    # The bot reads one page of its most recently updated PRs; an old decline falls off it.
+    as_human(world).get_issue(pr["number"]).remove_from_labels("condabot")
+    for _ in range(2):
+        assert world.bump()[0] == 0
+    assert [p["state"] for p in pulls(world)] == ["closed"]
+
+
 def test_human_commit_stops_updates_until_rebase_is_asked(world: BumpWorld) -> None:
     world.bump()
     (pr,) = pulls(world)

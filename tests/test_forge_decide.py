@@ -169,3 +169,20 @@ def test_limits_on_open_and_new_prs() -> None:
     existing = pr(group="other", target="x")
     actions = decide(updates, snap(existing), Probe(heads={"other": "h" * 40}), Limits(max_open=2))
     assert sum(isinstance(a, Open) for a in actions) == 1
+
+
+def test_a_declined_version_remembered_by_the_dashboard_stays_ignored() -> None:
+    remembered = Snapshot("main", BASE, "t" * 40, (), remembered=(("miniconda3", "26.5.3-1", 4),))
+    (action,) = decide([update()], remembered, Probe())
+    assert action == Skip("miniconda3", "closed by a maintainer: ignored", 4)
+    assert decide([update(target="26.6.0-0")], remembered, Probe()) == [
+        Open(update(target="26.6.0-0"))
+    ]
+
+
+def test_reopening_lifts_a_remembered_decline() -> None:
+    reopened = Snapshot(
+        "main", BASE, "t" * 40, (pr(number=4),), remembered=(("miniconda3", "26.5.3-1", 4),)
+    )
+    assert reopened.declined() == {}
+    assert decide([update()], reopened, Probe()) == []

@@ -41,3 +41,22 @@ def rebase_checked(body: str | None) -> bool:
 
 def visible_part(body: str) -> str:
     return body.split("\n\n---\n\n", 1)[0]
+
+
+_DECLINED = re.compile(r"<!-- condabot-declined: (\[.*?\]) -->", re.DOTALL)
+
+
+def declined_record(declined: dict[tuple[str, str], int]) -> str:
+    rows = sorted([g, t, n] for (g, t), n in declined.items())
+    return f"<!-- condabot-declined: {json.dumps(rows, separators=(',', ':'))} -->"
+
+
+def declined_of(body: str | None) -> tuple[tuple[str, str, int], ...]:
+    match = _DECLINED.search(body or "")
+    if not match:
+        return ()
+    try:
+        rows = json.loads(match[1])
+        return tuple((str(g), str(t), int(n)) for g, t, n in rows)
+    except (json.JSONDecodeError, TypeError, ValueError):
+        return ()

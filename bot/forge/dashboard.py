@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.forge.body import declined_record
 from bot.forge.grouping import label as _label
 from bot.forge.model import Outcome, PrState, Snapshot
 from bot.planner import ImagePlan, Plan, is_loud
@@ -36,10 +37,9 @@ def render_dashboard(plan: Plan, snapshot: Snapshot, outcomes: Sequence[Outcome]
     waiting = [f"- `{i.image}`: {w.version} ({w.reason})" for i in plan.images for w in i.waiting]
     if waiting:
         parts.append("### Waiting\n\n" + "\n".join(waiting))
+    declined = snapshot.declined()
     ignored = [
-        f"- `{p.metadata.target}` (#{p.number}): reopen the pull request to undo"
-        for p in snapshot.pulls
-        if p.state is PrState.CLOSED and p.metadata
+        f"- `{t}` (#{n}): reopen the pull request to undo" for (_, t), n in sorted(declined.items())
     ]
     if ignored:
         parts.append("### Ignored (closed without merging)\n\n" + "\n".join(ignored))
@@ -49,6 +49,7 @@ def render_dashboard(plan: Plan, snapshot: Snapshot, outcomes: Sequence[Outcome]
     errors = [f"- `{o.group}`: {o.detail}" for o in outcomes if o.action == "error"]
     if errors:
         parts.append("### Errors in the last run\n\n" + "\n".join(errors))
+    parts.append(declined_record(declined))
     return "\n\n".join(parts) + "\n"
 
 

@@ -162,6 +162,9 @@ def _no_pr(update: GroupUpdate, snapshot: Snapshot) -> Action:
             return Skip(update.group, "closed by a maintainer: ignored", pr.number)
         if pr.state is PrState.MERGED:
             return Skip(update.group, "merged; the base branch does not show it yet", pr.number)
+    number = snapshot.declined().get((update.group, update.target))
+    if number is not None:  # closed long ago: remembered by the dashboard
+        return Skip(update.group, "closed by a maintainer: ignored", number)
     return Open(update)
 
 

@@ -25,7 +25,7 @@ from github.InputGitTreeElement import InputGitTreeElement
 
 from bot import secrets
 from bot.errors import AuthError, CondabotError, ForgeError, RateLimited
-from bot.forge.body import metadata_of, rebase_checked
+from bot.forge.body import declined_of, metadata_of, rebase_checked
 from bot.forge.model import (
     BOT_LABEL,
     BRANCH_PREFIX,
@@ -123,6 +123,7 @@ class GitHubForge:
             pulls=tuple(pulls),
             dashboard_number=dashboard.number if dashboard else None,
             dashboard_body=dashboard.body if dashboard else None,
+            remembered=declined_of(dashboard.body) if dashboard else (),
         )
 
     def head(self, group: str) -> str | None:

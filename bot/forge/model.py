@@ -77,9 +77,25 @@ class Snapshot:
     pulls: tuple[PullRequest, ...]
     dashboard_number: int | None = None
     dashboard_body: str | None = None
+    # Declined versions remembered by the dashboard: (group, target) -> PR number. Closed PRs
+    # age out of the one page a run reads; this record does not.
+    remembered: tuple[tuple[str, str, int], ...] = ()
 
     def for_group(self, group: str) -> tuple[PullRequest, ...]:
         return tuple(p for p in self.pulls if p.metadata and p.metadata.group == group)
+
+    def declined(self) -> dict[tuple[str, str], int]:
+        """Every (group, target) a maintainer closed unmerged and has not reopened or merged."""
+        found = {(g, t): n for g, t, n in self.remembered}
+        for pr in reversed(self.pulls):  # oldest first, so the newest state wins
+            if pr.metadata is None:
+                continue
+            key = (pr.metadata.group, pr.metadata.target)
+            if pr.state is PrState.CLOSED:
+                found[key] = pr.number
+            else:
+                found.pop(key, None)
+        return found
 
     def open_for(self, group: str) -> PullRequest | None:
         return next((p for p in self.for_group(group) if p.state is PrState.OPEN), None)
