@@ -17,7 +17,7 @@ from github import Auth, Github
 from tests.support.bump_world import make_world
 from tests.support.github_standin import GitHubStandin
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import current_documents, synthetic_entry
+from tests.support.upstream_data import add_miniconda_release, current_documents
 
 for key, value in {"CONDABOT_GITHUB_REQUEST_GAP": "0", "CONDABOT_GITHUB_WRITE_GAP": "0"}.items():
     os.environ.setdefault(key, value)
@@ -25,12 +25,7 @@ for key, value in {"CONDABOT_GITHUB_REQUEST_GAP": "0", "CONDABOT_GITHUB_WRITE_GA
 
 def publish_release(mirror: Mirror, version: str, date: str) -> None:
     documents = current_documents()
-    for arch in ("x86_64", "aarch64"):
-        name = f"Miniconda3-py314_{version}-Linux-{arch}.sh"
-        documents["miniconda"][name] = synthetic_entry(name, date)
-        documents["miniconda"][f"Miniconda3-latest-Linux-{arch}.sh"] = dict(
-            documents["miniconda"][name]
-        )
+    add_miniconda_release(documents, version, date, ("py314",))
     mirror.publish_listings(documents)
 
 

@@ -18,7 +18,7 @@ from bot.forge.body import metadata_of
 from tests.support.bump_world import BumpWorld, make_world
 from tests.support.github_standin import GitHubStandin
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import current_documents, synthetic_entry
+from tests.support.upstream_data import add_miniconda_release, current_documents
 
 DOCKERFILE = "dockerfiles/miniconda3/debian/Dockerfile"
 BRANCH = "condabot/miniconda3"
@@ -38,13 +38,7 @@ def release(
 ) -> None:
     """Upstream publishes a Miniconda release (x86_64 and aarch64); the last flavour is the default."""
     documents = current_documents()
-    miniconda = documents["miniconda"]
-    for python in flavours:
-        for arch in ("x86_64", "aarch64"):
-            name = f"Miniconda3-{python}_{version}-Linux-{arch}.sh"
-            miniconda[name] = synthetic_entry(name, date)
-            if python == flavours[-1]:
-                miniconda[f"Miniconda3-latest-Linux-{arch}.sh"] = dict(miniconda[name])
+    add_miniconda_release(documents, version, date, flavours)
     mirror.publish_listings(documents)
 
 

@@ -33,7 +33,7 @@ from bot.forge.body import metadata_of
 from tests.support.bump_world import BumpWorld, make_world
 from tests.support.github_standin import GitHubStandin
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import current_documents, synthetic_entry
+from tests.support.upstream_data import add_miniconda_release, current_documents
 
 DOCKERFILE = "dockerfiles/miniconda3/debian/Dockerfile"
 BRANCH = "condabot/miniconda3"
@@ -64,13 +64,7 @@ class Lifecycle(RuleBasedStateMachine):
     def upstream_release(self) -> None:
         self.released += 1
         version, date = f"26.{5 + self.released}.0-0", f"2026-10-{min(10 + self.released, 28):02d}"
-        miniconda = self.documents["miniconda"]
-        for python in ("py313", "py314"):
-            for arch in ("x86_64", "aarch64"):
-                name = f"Miniconda3-{python}_{version}-Linux-{arch}.sh"
-                miniconda[name] = synthetic_entry(name, date)
-                if python == "py314":
-                    miniconda[f"Miniconda3-latest-Linux-{arch}.sh"] = dict(miniconda[name])
+        add_miniconda_release(self.documents, version, date, ("py313", "py314"))
         self.mirror.publish_listings(self.documents)
 
     # -- the bot -----------------------------------------------------------------

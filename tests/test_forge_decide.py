@@ -63,7 +63,7 @@ def pr(
 
 
 def snap(*pulls: PullRequest, base: str = BASE) -> Snapshot:
-    return Snapshot("main", base, "t" * 40, pulls)
+    return Snapshot(base, "t" * 40, pulls)
 
 
 def test_metadata_round_trips_through_the_body() -> None:
@@ -172,7 +172,7 @@ def test_limits_on_open_and_new_prs() -> None:
 
 
 def test_a_declined_version_remembered_by_the_dashboard_stays_ignored() -> None:
-    remembered = Snapshot("main", BASE, "t" * 40, (), remembered=(("miniconda3", "26.5.3-1", 4),))
+    remembered = Snapshot(BASE, "t" * 40, (), remembered=(("miniconda3", "26.5.3-1", 4),))
     (action,) = decide([update()], remembered, Probe())
     assert action == Skip("miniconda3", "closed by a maintainer: ignored", 4)
     assert decide([update(target="26.6.0-0")], remembered, Probe()) == [
@@ -182,7 +182,7 @@ def test_a_declined_version_remembered_by_the_dashboard_stays_ignored() -> None:
 
 def test_reopening_lifts_a_remembered_decline() -> None:
     reopened = Snapshot(
-        "main", BASE, "t" * 40, (pr(number=4),), remembered=(("miniconda3", "26.5.3-1", 4),)
+        BASE, "t" * 40, (pr(number=4),), remembered=(("miniconda3", "26.5.3-1", 4),)
     )
     assert reopened.declined() == {}
     assert decide([update()], reopened, Probe()) == []

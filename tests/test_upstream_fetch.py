@@ -150,7 +150,7 @@ def test_bad_listings_are_named_errors(
 def test_a_bad_body_is_not_kept_for_revalidation(mirror: Mirror, tmp_path: Path) -> None:
     # A CDN serving a corrupt copy under the good copy's ETag: had we cached it, the
     # next poll would revalidate it into a 304 and fail forever.
-    good = mirror._resource(LISTING)
+    good = mirror.resource(LISTING)
     assert good is not None
     validators = (("ETag", good.etag), ("Last-Modified", good.last_modified))
     mirror.inject(

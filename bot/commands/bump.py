@@ -97,7 +97,7 @@ def _pull_requests(args: argparse.Namespace, planned: Planned) -> int:
         (checkout.head, checkout.tree),
         Limits(args.max_open, args.max_new),
         args.dry_run,
-        say=lambda line: print(line) if line else None,
+        say=print,
     )
     if result.error:
         raise result.error  # after every other group was handled and the dashboard written

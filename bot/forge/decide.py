@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.forge.body import visible_part
 from bot.forge.model import GroupUpdate, Limits, PrState, PullRequest, Snapshot
 
 
@@ -169,6 +170,4 @@ def _no_pr(update: GroupUpdate, snapshot: Snapshot) -> Action:
 
 
 def _text_differs(update: GroupUpdate, pr: PullRequest) -> bool:
-    from bot.forge.body import visible_part
-
     return update.title != pr.title or update.body.rstrip() != visible_part(pr.body).rstrip()

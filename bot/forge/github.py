@@ -117,7 +117,6 @@ class GitHubForge:
                 continue
             pulls.append(_pull_from_issue(issue))
         return Snapshot(
-            base_branch=self.base_branch,
             base_sha=base_sha,
             base_tree=base_tree,
             pulls=tuple(pulls),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 BRANCH_PREFIX = "condabot/"
@@ -71,7 +71,6 @@ class PullRequest:
 class Snapshot:
     """The bot's view of the repository at the start of a run."""
 
-    base_branch: str
     base_sha: str
     base_tree: str
     pulls: tuple[PullRequest, ...]
@@ -116,7 +115,6 @@ class Outcome:
     detail: str = ""
     number: int | None = None
     url: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def commit_trailer(group: str) -> str:

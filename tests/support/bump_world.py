@@ -12,7 +12,7 @@ import io
 import os
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.cli import main
@@ -64,7 +64,6 @@ class BumpWorld:
     name: str
     workdir: Path
     now: str = NOW
-    runs: int = field(default=0)
 
     @property
     def full_name(self) -> str:
@@ -88,7 +87,6 @@ class BumpWorld:
     def bump(self, *extra: str, token: str = BOT_TOKEN) -> tuple[int, str, str]:
         """One scheduled run of `condabot bump --repo`; returns (exit code, stdout, stderr)."""
         self.refresh()
-        self.runs += 1
         out, err = io.StringIO(), io.StringIO()
         with (
             _env(GITHUB_TOKEN=token),

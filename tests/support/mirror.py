@@ -118,7 +118,7 @@ class Mirror:
                     return fault
         return None
 
-    def _resource(self, path: str) -> Resource | None:
+    def resource(self, path: str) -> Resource | None:
         with self._lock:
             return self._resources.get(path)
 
@@ -145,7 +145,7 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             if fault and (fault.status != 200 or fault.body is not None):
                 self._send(fault.status, fault.body or b"", fault.content_type, dict(fault.headers))
                 return
-            resource = mirror._resource(path)
+            resource = mirror.resource(path)
             if resource is None:
                 self._send(404, b"not found\n", "text/plain")
                 return

@@ -55,6 +55,23 @@ def synthetic_entry(filename: str, date: str, size: int = 150_000_000) -> dict[s
     return {"mtime": mtime, "sha256": digest, "size": size}
 
 
+def add_miniconda_release(
+    documents: dict[str, dict[str, Any]],
+    version: str,
+    date: str,
+    flavours: tuple[str, ...],
+    arches: tuple[str, ...] = ("x86_64", "aarch64"),
+) -> None:
+    """Upstream publishes a Miniconda release; its last flavour becomes the `-latest-` default."""
+    miniconda = documents["miniconda"]
+    for python in flavours:
+        for arch in arches:
+            name = f"Miniconda3-{python}_{version}-Linux-{arch}.sh"
+            miniconda[name] = synthetic_entry(name, date)
+            if python == flavours[-1]:
+                miniconda[f"Miniconda3-latest-Linux-{arch}.sh"] = dict(miniconda[name])
+
+
 def fixture_documents() -> dict[str, dict[str, Any]]:
     """The shared 2023 fixtures as they are."""
     return {
@@ -66,16 +83,10 @@ def fixture_documents() -> dict[str, dict[str, Any]]:
 def current_documents(until: str = "2026-12-31") -> dict[str, dict[str, Any]]:
     """Fixtures plus every synthetic release dated on or before `until`."""
     documents = fixture_documents()
-    miniconda, archive = documents["miniconda"], documents["archive"]
+    archive = documents["archive"]
     for version, date, flavours, arches in MINICONDA_RELEASES:
-        if date > until:
-            continue
-        for python in flavours:
-            for arch in arches:
-                name = f"Miniconda3-{python}_{version}-Linux-{arch}.sh"
-                miniconda[name] = synthetic_entry(name, date)
-                if python == flavours[-1]:
-                    miniconda[f"Miniconda3-latest-Linux-{arch}.sh"] = dict(miniconda[name])
+        if date <= until:
+            add_miniconda_release(documents, version, date, flavours, arches)
     for version, date, arches in ANACONDA_RELEASES:
         if date > until:
             continue
