@@ -107,3 +107,20 @@ class AuthError(CondabotError):
     """Credentials are missing or were refused."""
 
     exit_code = 15
+
+
+class UpstreamRefused(CondabotError):
+    """Upstream answered with a final refusal (404, 401, 403, a redirect nowhere sane).
+
+    Not transient: rerunning will not help until the mirror URL or its credentials change.
+    """
+
+    exit_code = 16
+
+
+class NeedsReview(CondabotError):
+    """`bump --local` would apply a change a human must look at (changed installer bytes,
+    a flavour change, a dropped arch, a stale hash, an installer that failed verification).
+    """
+
+    exit_code = 17
