@@ -2,13 +2,18 @@
 
 `rewrite` and `drop_platforms` are pure; `apply`, `plan_edits` and `write_edits` are the
 I/O edge. Every rewrite re-reads its own output and checks it says what was asked.
+
+A run killed between any two file operations leaves a tree the planner reads and the next
+run finishes: see `write_edits` for the order and `write_atomic` for temporary files.
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 import os
 import re
+import signal
 import stat
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,7 +26,7 @@ from ruamel.yaml.error import YAMLError
 
 from bot.errors import CatalogError, DockerfileError
 from bot.pins import Pin, PinFormat, Span, read_pins
-from bot.planner import PinChange, Plan
+from bot.planner import Kind, PinChange, Plan
 
 
 def rewrite(text: str, changes: Iterable[PinChange], path: str = "Dockerfile") -> str:
@@ -176,14 +181,20 @@ def _verify_catalog(before: str, after: str, drops: Mapping[str, Sequence[str]],
 
 # -- files ------------------------------------------------------------------------------
 
+_SEVERITY = {kind: i for i, kind in enumerate(Kind)}  # Kind is ordered most severe first
+_FileError = type[DockerfileError | CatalogError]
+
 
 @dataclass(frozen=True)
 class FileEdit:
-    """One file's planned new content; `path` is relative to the repository root."""
+    """One file's planned new content; `path` is relative to the repository root, with
+    symlinks resolved: the file written is the link's target, never the link."""
 
     path: str
     before: str
     after: str
+    catalog: bool = False
+    kind: Kind = Kind.BUMP  # the most severe headline among the images that write it
 
     def diff(self) -> str:
         return "".join(
@@ -195,8 +206,19 @@ class FileEdit:
             )
         )
 
+    @property
+    def error(self) -> _FileError:
+        return CatalogError if self.catalog else DockerfileError
 
-def read_text(path: Path, error: type[DockerfileError | CatalogError] = DockerfileError) -> str:
+    def write_order(self) -> tuple[bool, int]:
+        """The catalog first: it may never list a platform whose pin is gone (the planner
+        refuses that tree), so a platform leaves the catalog before its pin leaves the
+        Dockerfile. Then Dockerfiles least severe first: a run cut short leaves the change
+        a reviewer must see for the rerun to report again."""
+        return (not self.catalog, -_SEVERITY[self.kind])
+
+
+def read_text(path: Path, error: _FileError = DockerfileError) -> str:
     """A file's text exactly as stored: no newline translation, strict UTF-8."""
     try:
         return path.read_bytes().decode("utf-8")
@@ -212,26 +234,37 @@ def apply(path: Path, changes: Iterable[PinChange]) -> bool:
     after = rewrite(before, changes, str(path))
     if after == before:
         return False
+    check_writable(path, str(path))
     write_atomic(path, after.encode("utf-8"))
     return True
 
 
 def plan_edits(plan: Plan, root: Path, catalog: Path) -> tuple[FileEdit, ...]:
-    """Every file the plan changes, before and after; nothing is written."""
+    """Every file the plan changes, before and after; nothing is written.
+
+    Dockerfile paths that lead to one file through symlinks make one edit of that file.
+    """
     by_file: dict[str, list[PinChange]] = {}
+    kinds: dict[str, Kind] = {}
     drops: dict[str, tuple[str, ...]] = {}
     for image in plan.with_changes():
-        by_file.setdefault(image.dockerfile, []).extend(image.changes)
+        relative = _relative(root / image.dockerfile, root)
+        by_file.setdefault(relative, []).extend(image.changes)
+        kinds[relative] = min(
+            kinds.get(relative, image.kind), image.kind, key=_SEVERITY.__getitem__
+        )
         if image.drop_platforms:
             drops[image.image] = image.drop_platforms
     edits = []
     for relative, changes in by_file.items():
         before = read_text(root / relative)
-        edits.append(FileEdit(relative, before, rewrite(before, changes, relative)))
+        after = rewrite(before, changes, relative)
+        edits.append(FileEdit(relative, before, after, kind=kinds[relative]))
     if drops:
         before = read_text(catalog, CatalogError)
         name = _relative(catalog, root)
-        edits.append(FileEdit(name, before, drop_platforms(before, drops, name)))
+        after = drop_platforms(before, drops, name)
+        edits.append(FileEdit(name, before, after, catalog=True, kind=Kind.DROP_ARCH))
     return tuple(e for e in edits if e.before != e.after)
 
 
@@ -239,33 +272,98 @@ def _relative(path: Path, root: Path) -> str:
     try:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
-        return str(path)
+        return str(path.resolve())
 
 
 def write_edits(edits: Iterable[FileEdit], root: Path) -> None:
-    """Write each edit atomically, refusing a file that changed since it was read."""
-    for edit in edits:
+    """Write every edit, or none when one of them cannot be written.
+
+    First every file is checked (unchanged since it was read, writable), then each is
+    replaced atomically in `FileEdit.write_order`: a run killed between any two writes
+    leaves a tree the planner accepts, and the rerun writes what is left.
+    """
+    ordered = sorted(edits, key=FileEdit.write_order)
+    for edit in ordered:
         path = root / edit.path
-        if read_text(path) != edit.before:
-            raise DockerfileError(f"{edit.path} changed while planning", "rerun")
-        write_atomic(path, edit.after.encode("utf-8"))
+        if read_text(path, edit.error) != edit.before:
+            raise edit.error(f"{edit.path} changed while planning", "rerun")
+        check_writable(path, edit.path, edit.error)
+    for edit in ordered:
+        write_atomic(root / edit.path, edit.after.encode("utf-8"), edit.error)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` with `data`: temp file in the same directory, fsync, rename; mode kept."""
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def check_writable(path: Path, name: str, error: _FileError = DockerfileError) -> None:
+    """Refuse a file without write permission: replacing it by rename would succeed
+    (only its folder must be writable) and silently override the owner's choice."""
+    target = Path(os.path.realpath(path))
+    if stat.S_IMODE(target.stat().st_mode) & 0o222 == 0 or not os.access(target, os.W_OK):
+        raise error(
+            f"{name} is read-only",
+            f"condabot never replaces a read-only file: make it writable (chmod u+w {name}) "
+            "and rerun",
+        )
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise error(f"cannot create files in {target.parent}", "make that folder writable")
+
+
+# Temporary files are `.<name>.condabot-XXXXXXXX.tmp` beside the file they replace: a rename
+# is atomic only within one file system, and a symlink's target may live anywhere.
+_TEMP_INFIX, _TEMP_SUFFIX = ".condabot-", ".tmp"
+
+
+def write_atomic(path: Path, data: bytes, error: _FileError = DockerfileError) -> None:
+    """Replace the file `path` leads to (through symlinks) with `data`: temporary file beside
+    it, fsync, rename, fsync the folder; mode kept.
+
+    A kill leaves the old or the new bytes, and at most one temporary file; the next write
+    of the same file removes it, so none stays in a build context after the rerun.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
+        _remove_leftovers(target)
+        _replace(target, data, mode)
+    except OSError as exc:
+        raise error(
+            f"cannot write {path}: {exc.strerror or exc}",
+            "check its folder's permissions and space",
+        ) from exc
+    _fsync_dir(target.parent)
+
+
+def _remove_leftovers(target: Path) -> None:
+    """Temporary files of this file that a killed run left behind."""
+    prefix = f".{target.name}{_TEMP_INFIX}"
+    with os.scandir(target.parent) as entries:
+        leftovers = [
+            e.path
+            for e in entries
+            if e.name.startswith(prefix)
+            and e.name.endswith(_TEMP_SUFFIX)
+            and e.is_file(follow_symlinks=False)
+        ]
+    for leftover in leftovers:
+        os.unlink(leftover)
+        _crash_point()
+
+
+def _replace(target: Path, data: bytes, mode: int) -> None:
+    fd, temp = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}{_TEMP_INFIX}", suffix=_TEMP_SUFFIX
+    )
+    _crash_point()
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
-        os.replace(temp, path)
+        _crash_point()
+        os.replace(temp, target)
+        _crash_point()
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-    _fsync_dir(path.parent)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -277,3 +375,16 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+CRASH_AFTER = "CONDABOT_TEST_CRASH_AFTER"
+_operations = itertools.count(1)
+
+
+def _crash_point() -> None:
+    """Test-only: with CONDABOT_TEST_CRASH_AFTER=N, SIGKILL this process right after its Nth
+    file operation (create, write, rename, remove), so a test can stop `bump --local`
+    between any two steps deterministically. Unset, it does nothing."""
+    limit = os.environ.get(CRASH_AFTER)
+    if limit and next(_operations) >= int(limit):
+        os.kill(os.getpid(), signal.SIGKILL)

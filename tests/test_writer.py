@@ -18,7 +18,7 @@ from bot.errors import CatalogError, DockerfileError
 from bot.pins import read_pins
 from bot.planner import PinChange, plan
 from bot.platforms import BY_ARCH
-from bot.writer import apply, drop_platforms, rewrite
+from bot.writer import apply, drop_platforms, rewrite, write_atomic
 from tests.test_planner import (
     NOW,
     fixture_documents,
@@ -264,6 +264,34 @@ def test_apply_leaves_the_file_alone_on_error(tmp_path: Path) -> None:
         apply(path, [])
     assert path.read_text() == "FROM x\nARG INSTALLER_URL_LINUX64=http://evil\n"
     assert len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_write_removes_its_own_leftovers_and_nobody_elses(tmp_path: Path) -> None:
+    """A killed run leaves `.<name>.condabot-*.tmp` in the build context; the next write of
+    that file removes it. Other temporary files there belong to someone else."""
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM a\n")
+    ours = tmp_path / ".Dockerfile.condabot-k1ll3d00.tmp"
+    ours.write_text("FROM half")
+    theirs = [tmp_path / n for n in ("notes.tmp", ".Dockerfile.swp.tmp", ".other.condabot-x.tmp")]
+    for other in theirs:
+        other.write_text("keep")
+    write_atomic(path, b"FROM b\n")
+    assert path.read_text() == "FROM b\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["Dockerfile", *(p.name for p in theirs)]
+    )
+
+
+def test_apply_refuses_a_read_only_dockerfile(tmp_path: Path) -> None:
+    path = tmp_path / "Dockerfile"
+    source = (GOLDEN / "miniconda3-debian.Dockerfile").read_text()
+    path.write_text(source)
+    path.chmod(0o444)
+    with pytest.raises(DockerfileError, match="is read-only; condabot never replaces"):
+        apply(path, golden_changes("miniconda3-debian-bump", source))
+    assert path.read_text() == source
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
 
 
 CATALOG = """\
