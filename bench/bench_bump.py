@@ -17,7 +17,11 @@ from github import Auth, Github
 from tests.support.bump_world import make_world
 from tests.support.github_standin import GitHubStandin
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import add_miniconda_release, current_documents
+from tests.support.upstream_data import (
+    add_miniconda_release,
+    current_documents,
+    publish_upstream,
+)
 
 for key, value in {"CONDABOT_GITHUB_REQUEST_GAP": "0", "CONDABOT_GITHUB_WRITE_GAP": "0"}.items():
     os.environ.setdefault(key, value)
@@ -26,7 +30,7 @@ for key, value in {"CONDABOT_GITHUB_REQUEST_GAP": "0", "CONDABOT_GITHUB_WRITE_GA
 def publish_release(mirror: Mirror, version: str, date: str) -> None:
     documents = current_documents()
     add_miniconda_release(documents, version, date, ("py314",))
-    mirror.publish_listings(documents)
+    publish_upstream(mirror, documents)
 
 
 def measure(server: GitHubStandin, label: str, target: int, run: object) -> None:
@@ -55,7 +59,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, GitHubStandin(Path(tmp) / "gh") as server:
         mirror = Mirror()
         mirror.start()
-        mirror.publish_listings(current_documents())
+        publish_upstream(mirror, current_documents())
         world = make_world(server, mirror, Path(tmp), "images")
         maintainer = Github(
             base_url=server.base_url, auth=Auth.Token("maintainer-token"), retry=None

@@ -18,7 +18,11 @@ from bot.forge.body import metadata_of
 from tests.support.bump_world import BumpWorld, make_world
 from tests.support.github_standin import GitHubStandin
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import add_miniconda_release, current_documents
+from tests.support.upstream_data import (
+    add_miniconda_release,
+    current_documents,
+    publish_upstream,
+)
 
 DOCKERFILE = "dockerfiles/miniconda3/debian/Dockerfile"
 BRANCH = "condabot/miniconda3"
@@ -39,7 +43,7 @@ def release(
     """Upstream publishes a Miniconda release (x86_64 and aarch64); the last flavour is the default."""
     documents = current_documents()
     add_miniconda_release(documents, version, date, flavours)
-    mirror.publish_listings(documents)
+    publish_upstream(mirror, documents)
 
 
 def as_human(world: BumpWorld, token: str = "maintainer-token") -> Repository:

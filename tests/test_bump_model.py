@@ -33,7 +33,11 @@ from bot.forge.body import metadata_of
 from tests.support.bump_world import BumpWorld, make_world
 from tests.support.github_standin import GitHubStandin
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import add_miniconda_release, current_documents
+from tests.support.upstream_data import (
+    add_miniconda_release,
+    current_documents,
+    publish_upstream,
+)
 
 DOCKERFILE = "dockerfiles/miniconda3/debian/Dockerfile"
 BRANCH = "condabot/miniconda3"
@@ -49,7 +53,7 @@ class Lifecycle(RuleBasedStateMachine):
         super().__init__()
         self.mirror.reset()
         self.documents = current_documents()
-        self.mirror.publish_listings(self.documents)
+        publish_upstream(self.mirror, self.documents)
         work = self.workdir / f"w{next(_names)}"
         work.mkdir()
         self.world: BumpWorld = make_world(self.server, self.mirror, work, f"model-{work.name}")
@@ -65,7 +69,7 @@ class Lifecycle(RuleBasedStateMachine):
         self.released += 1
         version, date = f"26.{5 + self.released}.0-0", f"2026-10-{min(10 + self.released, 28):02d}"
         add_miniconda_release(self.documents, version, date, ("py313", "py314"))
-        self.mirror.publish_listings(self.documents)
+        publish_upstream(self.mirror, self.documents)
 
     # -- the bot -----------------------------------------------------------------
     @rule()

@@ -1,13 +1,13 @@
 """The planner against the 2023 fixtures plus newer releases named by the real scheme.
 
-Each failure seen in the wild (DESIGN.md) is its own test. Newer releases carry
-SYNTHETIC sha256 values; the fixture files are never edited.
+Each failure seen in the wild is its own test. Newer releases are generated stand-in
+installers whose listed sha256 and size are their own (`tests/support/upstream_data.py`),
+so end-to-end tests can serve and verify them; the fixture files are never edited.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -32,6 +32,7 @@ from bot.planner import (
 from bot.platforms import BY_ARCH
 from bot.upstream.listing import parse_listing
 from bot.upstream.model import Listing
+from tests.support.upstream_data import synthetic_entry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "upstream"
 ROOT = "https://repo.anaconda.com"
@@ -54,13 +55,8 @@ ANACONDA = (
 # -- listing and catalog builders (also used by test_writer and test_plan_cli) --------------
 
 
-def synthetic_sha(filename: str) -> str:
-    return hashlib.sha256(b"condabot-test:" + filename.encode()).hexdigest()
-
-
-def entry(filename: str, date: str, size: int = 150_000_000) -> dict[str, Any]:
-    mtime = datetime.fromisoformat(date).replace(tzinfo=UTC).timestamp()
-    return {"mtime": mtime, "sha256": synthetic_sha(filename), "size": size}
+def entry(filename: str, date: str) -> dict[str, Any]:
+    return synthetic_entry(filename, date)
 
 
 def fixture_documents() -> dict[str, dict[str, Any]]:
@@ -97,7 +93,7 @@ def newer_documents(until: str = "2099-01-01") -> dict[str, dict[str, Any]]:
         for arch in arches:
             if date <= until:
                 name = f"Anaconda3-{version}-Linux-{arch}.sh"
-                docs["archive"][name] = entry(name, date, 1_000_000_000)
+                docs["archive"][name] = entry(name, date)
     return docs
 
 

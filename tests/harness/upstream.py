@@ -8,7 +8,7 @@ import pytest
 
 from tests.harness.component import unavailable
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import current_documents
+from tests.support.upstream_data import current_documents, publish_upstream
 
 
 @pytest.fixture(scope="session")
@@ -26,5 +26,5 @@ def mirror_server() -> Iterator[Mirror]:
 def mirror(mirror_server: Mirror) -> Mirror:
     """The mirror, reset to the current dataset (2023 fixtures plus synthetic newer releases)."""
     mirror_server.reset()
-    mirror_server.publish_listings(current_documents())
+    publish_upstream(mirror_server, current_documents())
     return mirror_server

@@ -19,7 +19,7 @@ from bot.forge.body import visible_part
 from tests.support.bump_world import SEED, BumpWorld
 from tests.support.github_standin import GitHubStandin
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import current_documents
+from tests.support.upstream_data import current_documents, publish_upstream
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +62,7 @@ def demo() -> int:
     ):
         mirror = Mirror()
         mirror.start()
-        mirror.publish_listings(current_documents())
+        publish_upstream(mirror, current_documents())
         server.create_repo("demo", "images", seed_files())
         world = BumpWorld(server, mirror, "demo", "images", Path(tmp))
         print(
