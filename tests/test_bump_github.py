@@ -174,7 +174,7 @@ def test_human_commit_stops_updates_until_rebase_is_asked(world: BumpWorld) -> N
     head = world.server.ref_sha("acme", world.name, f"heads/{BRANCH}")
     assert head != human
     assert (
-        world.server.ref_sha("acme", world.name, f"refs/condabot-backup/miniconda3/{human[:12]}")
+        world.server.ref_sha("acme", world.name, f"refs/condabot-backup/miniconda3/{human}")
         == human
     )
     labels = {label["name"] for label in pulls(world)[0]["labels"]}
@@ -254,7 +254,7 @@ def test_a_foreign_leftover_branch_is_kept_under_a_backup_ref(world: BumpWorld) 
     code, _, err = world.bump()
     assert code == 0, err
     assert (
-        world.server.ref_sha("acme", world.name, f"refs/condabot-backup/miniconda3/{human[:12]}")
+        world.server.ref_sha("acme", world.name, f"refs/condabot-backup/miniconda3/{human}")
         == human
     )
     assert world.server.ref_sha("acme", world.name, f"heads/{BRANCH}") != human
@@ -271,7 +271,7 @@ def test_human_pushed_then_closed_and_a_newer_version_still_gets_a_pr(world: Bum
     assert code == 0, err
     assert [p["state"] for p in pulls(world)].count("open") == 1
     assert (
-        world.server.ref_sha("acme", world.name, f"refs/condabot-backup/miniconda3/{human[:12]}")
+        world.server.ref_sha("acme", world.name, f"refs/condabot-backup/miniconda3/{human}")
         == human
     )
 

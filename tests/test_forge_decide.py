@@ -104,12 +104,12 @@ def test_changed_text_only_is_an_edit() -> None:
 
 def test_target_no_longer_needed_closes_and_deletes_the_branch() -> None:
     (action,) = decide([], snap(pr()), Probe(heads={"miniconda3": "h" * 40}))
-    assert action == Close(pr(), "miniconda3", delete_branch=True)
+    assert action == Close(pr(), "miniconda3", delete_head="h" * 40)
 
 
 def test_obsolete_pr_with_foreign_commits_keeps_the_branch() -> None:
     (action,) = decide([], snap(pr()), Probe(heads={"miniconda3": "f" * 40}))
-    assert isinstance(action, Close) and not action.delete_branch
+    assert isinstance(action, Close) and action.delete_head is None
 
 
 def test_closed_unmerged_means_ignored_with_one_comment() -> None:
@@ -139,7 +139,7 @@ def test_foreign_commits_stop_updates_with_one_comment() -> None:
 def test_rebase_request_regenerates_over_foreign_commits_keeping_a_backup() -> None:
     probe = Probe(heads={"miniconda3": "f" * 40})
     (action,) = decide([update()], snap(pr(rebase=True)), probe)
-    assert isinstance(action, Regenerate) and action.backup_head == "f" * 40
+    assert isinstance(action, Regenerate) and action.keep_head and action.head == "f" * 40
 
 
 def test_base_moved_and_conflicting_regenerates() -> None:

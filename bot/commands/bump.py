@@ -98,6 +98,7 @@ def _pull_requests(args: argparse.Namespace, planned: Planned) -> int:
         Limits(args.max_open, args.max_new),
         args.dry_run,
         say=print,
+        catalog=planned.catalog,
     )
     if result.error:
         raise result.error  # after every other group was handled and the dashboard written

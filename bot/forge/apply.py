@@ -10,10 +10,12 @@ from bot.forge.body import compose, visible_part
 from bot.forge.decide import Acknowledge, Action, Cleanup, Close, Edit, Open, Regenerate, Skip
 from bot.forge.model import (
     REBASE_LABEL,
+    Commit,
     FileChange,
     GroupUpdate,
     Metadata,
     Outcome,
+    RefMove,
     Snapshot,
     commit_trailer,
 )
@@ -32,14 +34,22 @@ FOREIGN_COMMENT = (
 OBSOLETE_COMMENT = "No longer needed: the base branch already has, or no longer needs, this update."
 
 
+class Raced(Exception):
+    """A ref was not where the decision saw it: someone pushed meanwhile. Decide again."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__(f"condabot/{group} moved while condabot was updating it")
+        self.group = group
+
+
 class ForgeWriter(Protocol):
     def head(self, group: str) -> str | None: ...
     def commit(
         self, base_sha: str, base_tree: str, files: Iterable[FileChange], message: str
-    ) -> str: ...
-    def point_branch(self, group: str, sha: str, create: bool) -> None: ...
-    def backup(self, group: str, sha: str) -> str: ...
-    def delete_branch(self, group: str) -> None: ...
+    ) -> Commit: ...
+    def commit_of(self, sha: str) -> Commit: ...
+    def create_branch(self, group: str, sha: str) -> bool: ...
+    def move_refs(self, moves: Sequence[RefMove]) -> bool: ...
     def open_pull(self, group: str, title: str, body: str) -> tuple[int, str]: ...
     def label(self, number: int, labels: Iterable[str], assignees: Iterable[str]) -> None: ...
     def request_reviews(self, number: int, reviewers: Iterable[str]) -> None: ...
@@ -82,20 +92,50 @@ class Executor:
             return self._cleanup(action)
         return self._acknowledge(action)
 
-    def _push(self, group: str, files: Iterable[FileChange], title: str, create: bool) -> str:
-        message = f"{title}\n\n{commit_trailer(group)}\n"
-        sha = self.forge.commit(self.snapshot.base_sha, self.snapshot.base_tree, files, message)
-        self.forge.point_branch(group, sha, create=create)
-        return sha
+    def _commit(self, update: GroupUpdate) -> Commit:
+        message = f"{update.title}\n\n{commit_trailer(update.group)}\n"
+        base = self.snapshot
+        return self.forge.commit(base.base_sha, base.base_tree, update.files, message)
+
+    def _move(self, group: str, moves: Sequence[RefMove]) -> None:
+        """Every branch move is a compare-and-swap; a lost race means "decide again"."""
+        if not self.forge.move_refs(moves):
+            raise Raced(group)
+
+    def _provably_ours(self, group: str, head: str, new: Commit) -> bool:
+        """A head the bot recorded, or one whose content is exactly what it writes now."""
+        if head in self.snapshot.recorded_heads(group):
+            return True
+        old = self.forge.commit_of(head)
+        return (old.tree, old.parents) == (new.tree, new.parents)
+
+    def _create_branch(self, group: str, new: Commit) -> None:
+        if self.forge.create_branch(group, new.sha):
+            return
+        head = self.forge.head(group)  # left by a crashed run, or by a closed PR
+        moves = [RefMove.branch(group, head, new.sha)]
+        if head is not None and not self._provably_ours(group, head, new):
+            moves.insert(0, RefMove.backup(group, head))
+            self.say(f"condabot/{group} held commits condabot did not make; kept under a backup")
+        self._move(group, moves)
 
     def _metadata(self, update: GroupUpdate, head: str) -> Metadata:
-        return Metadata(update.group, update.target, update.digest, self.snapshot.base_sha, head)
+        return Metadata(
+            update.group,
+            update.target,
+            update.digest,
+            self.snapshot.base_sha,
+            head,
+            pins=update.pins,
+            alarms=update.alarms,
+        )
 
     def _open(self, action: Open) -> Outcome:
         u = action.update
-        head = self._push(u.group, u.files, u.title, create=True)
+        new = self._commit(u)
+        self._create_branch(u.group, new)
         number, url = self.forge.open_pull(
-            u.group, u.title, compose(u.body, self._metadata(u, head), self.run_url)
+            u.group, u.title, compose(u.body, self._metadata(u, new.sha), self.run_url)
         )
         self.forge.label(number, u.labels, u.assignees)
         self.forge.request_reviews(number, u.reviewers)
@@ -104,15 +144,19 @@ class Executor:
 
     def _regenerate(self, action: Regenerate) -> Outcome:
         u, pr = action.update, action.pr
-        if action.backup_head:
-            kept = self.forge.backup(u.group, action.backup_head)
+        new = self._commit(u)
+        moves = [RefMove.branch(u.group, action.head, new.sha)]
+        if action.keep_head and action.head is not None:
+            moves.insert(0, RefMove.backup(u.group, action.head))
+        self._move(u.group, moves)  # the backup and the branch move together, or not at all
+        if action.keep_head:
             self.forge.comment(
-                pr.number, f"Regenerated on request; the previous head is kept as `{kept}`."
+                pr.number,
+                f"Regenerated on request; the previous head is kept as `{moves[0].name}`.",
             )
-        head = self._push(u.group, u.files, u.title, create=False)
         title = u.title if u.title != pr.title else None
         self.forge.edit_pull(
-            pr.number, title, compose(u.body, self._metadata(u, head), self.run_url)
+            pr.number, title, compose(u.body, self._metadata(u, new.sha), self.run_url)
         )
         if REBASE_LABEL in pr.labels:
             self.forge.remove_label(pr.number, REBASE_LABEL)
@@ -134,8 +178,8 @@ class Executor:
     def _close(self, action: Close) -> Outcome:
         self.forge.comment(action.pr.number, OBSOLETE_COMMENT)
         self.forge.close(action.pr.number)
-        if action.delete_branch:
-            self.forge.delete_branch(action.group)
+        if action.delete_head:  # a push since the decision keeps the branch: never lost
+            self.forge.move_refs([RefMove.branch(action.group, action.delete_head, None)])
         self.say(f"closed #{action.pr.number} (no longer needed)")
         return Outcome(action.group, "closed", "no longer needed", action.pr.number)
 
@@ -144,7 +188,7 @@ class Executor:
         assert meta is not None
         head = self.forge.head(action.group)
         if head == meta.head:  # only the bot's own commit: merged, nothing to lose
-            self.forge.delete_branch(action.group)
+            self.forge.move_refs([RefMove.branch(action.group, head, None)])
         done = compose(visible_part(action.pr.body), dataclasses.replace(meta, cleaned=True))
         self.forge.edit_pull(action.pr.number, body=done)
         return Outcome(action.group, "cleaned up", "branch of merged PR", action.pr.number)
@@ -178,7 +222,7 @@ def describe(action: Action) -> str:
     if isinstance(action, Edit):
         return f"edit the title/description of #{action.pr.number}"
     if isinstance(action, Close):
-        branch = " and delete its branch" if action.delete_branch else ""
+        branch = " and delete its branch" if action.delete_head else ""
         return f"close #{action.pr.number}{branch} (no longer needed)"
     if isinstance(action, Acknowledge):
         return f"comment on #{action.pr.number} ({action.kind})"

@@ -30,8 +30,11 @@ def metadata_of(body: str | None) -> Metadata | None:
         return None
     try:
         data = json.loads(match[1])
-        return Metadata(**{k: data[k] for k in Metadata.__dataclass_fields__ if k in data})
-    except (json.JSONDecodeError, TypeError):
+        fields = {k: data[k] for k in Metadata.__dataclass_fields__ if k in data}
+        fields["pins"] = tuple((str(url), str(sha)) for url, sha in fields.get("pins", ()))
+        fields["alarms"] = tuple(str(a) for a in fields.get("alarms", ()))
+        return Metadata(**fields)
+    except (json.JSONDecodeError, TypeError, ValueError):
         return None
 
 

@@ -8,18 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.catalog import Catalog
 from bot.forge.body import declined_record
+from bot.forge.grouping import group_key
 from bot.forge.grouping import label as _label
-from bot.forge.model import Outcome, PrState, Snapshot
+from bot.forge.model import DASHBOARD_MARKER, GroupUpdate, Outcome, PrState, Snapshot
 from bot.planner import ImagePlan, Plan, is_loud
 
 TITLE = "Dependency dashboard (condabot)"
 
 
-def render_dashboard(plan: Plan, snapshot: Snapshot, outcomes: Sequence[Outcome]) -> str:
-    by_group = {o.group: o for o in outcomes}
-    open_prs = {
-        p.metadata.group: p.number for p in snapshot.pulls if p.state is PrState.OPEN and p.metadata
+def render_dashboard(
+    plan: Plan,
+    snapshot: Snapshot,
+    outcomes: Sequence[Outcome],
+    updates: Sequence[GroupUpdate] = (),
+    catalog: Catalog | None = None,
+) -> str:
+    groups = {
+        i.image: group_key(catalog.image(i.image), catalog) if catalog else i.image
+        for i in plan.images
     }
     rows = ["| image | pinned | newest allowed upstream | status |", "|---|---|---|---|"]
     for image in plan.images:
@@ -27,9 +35,8 @@ def render_dashboard(plan: Plan, snapshot: Snapshot, outcomes: Sequence[Outcome]
             _label(image.to_python, image.to_version) if image.to_version else "(pinned is newest)"
         )
         pinned = _label(image.from_python, image.from_version)
-        rows.append(
-            f"| `{image.image}` | {pinned} | {newest} | {_status(image, open_prs, by_group)} |"
-        )
+        status = _status(image, groups[image.image], snapshot, outcomes)
+        rows.append(f"| `{image.image}` | {pinned} | {newest} | {status} |")
     parts = [
         "condabot keeps this issue current on every run; edits to it are overwritten.",
         "\n".join(rows),
@@ -41,26 +48,60 @@ def render_dashboard(plan: Plan, snapshot: Snapshot, outcomes: Sequence[Outcome]
     ignored = [
         f"- `{t}` (#{n}): reopen the pull request to undo" for (_, t), n in sorted(declined.items())
     ]
+    if catalog:
+        ignored += [
+            f"- `{i.name}` {v}: `bot.ignore` in the catalog" for i in catalog.images
+            for v in i.bot.ignore if i.name in groups
+        ]  # fmt: skip
     if ignored:
-        parts.append("### Ignored (closed without merging)\n\n" + "\n".join(ignored))
-    attention = [f"- `{i.image}`: {n}" for i in plan.images for n in i.notes if is_loud(n)]
+        parts.append("### Ignored\n\n" + "\n".join(ignored))
+    attention = _attention(plan, snapshot, updates)
     if attention:
         parts.append("### Needs attention\n\n" + "\n".join(attention))
     errors = [f"- `{o.group}`: {o.detail}" for o in outcomes if o.action == "error"]
     if errors:
         parts.append("### Errors in the last run\n\n" + "\n".join(errors))
-    parts.append(declined_record(declined))
+    parts.append(declined_record(declined) + "\n" + DASHBOARD_MARKER)
     return "\n\n".join(parts) + "\n"
 
 
-def _status(image: ImagePlan, open_prs: dict[str, int], outcomes: dict[str, Outcome]) -> str:
+def _attention(plan: Plan, snapshot: Snapshot, updates: Sequence[GroupUpdate]) -> list[str]:
+    lines = [f"- `{i.image}`: {n}" for i in plan.images for n in i.notes if is_loud(n)]
+    for image in plan.images:
+        dropped = [c.arch for c in image.changes if c.to_url is None]
+        if dropped:
+            lines.append(
+                f"- `{image.image}`: DROPPED ARCH: upstream stopped building "
+                f"{', '.join(dropped)}; the update removes it"
+            )
+    lines += [f"- `{u.group}`: {a}" for u in updates for a in u.alarms]
+    lines += [
+        f"- `{p.metadata.group}` (#{p.number}): someone else pushed to its branch, so condabot "
+        "stopped updating it; add the `rebase` label to regenerate it"
+        for p in snapshot.pulls
+        if p.state is PrState.OPEN and p.metadata and p.metadata.foreign_ack
+    ]
+    return lines
+
+
+def _status(image: ImagePlan, group: str, snapshot: Snapshot, outcomes: Sequence[Outcome]) -> str:
     # Only facts that hold until something changes: a quiet rerun must render the same text.
-    for group in (image.image, image.product.value):
-        outcome = outcomes.get(group)
-        if outcome and outcome.number and outcome.action in ("opened", "updated", "edited"):
-            return f"#{outcome.number}"
-        if group in open_prs:
-            return f"#{open_prs[group]}"
+    outcome = next((o for o in outcomes if o.group == group), None)
+    if outcome and outcome.number and outcome.action in ("opened", "updated", "edited"):
+        return f"#{outcome.number}"
+    pr = snapshot.open_for(group)
+    if pr is not None:
+        foreign = (pr.metadata and pr.metadata.foreign_ack) or (
+            outcome is not None and outcome.action == "left alone"
+        )
+        return f"#{pr.number} (not updated: someone else pushed)" if foreign else f"#{pr.number}"
+    if outcome and outcome.action == "skipped" and outcome.detail.startswith("limit"):
+        return "held back: open-PR limit (`--max-open`/`--max-new`)"
+    declined = outcome and (
+        outcome.action == "ignored" or outcome.detail.startswith("closed by a maintainer")
+    )
+    if outcome and declined:
+        return f"ignored (#{outcome.number} closed)"
     return image.kind.value
 
 

@@ -41,8 +41,9 @@ class Open:
 class Regenerate:
     update: GroupUpdate
     pr: PullRequest
-    backup_head: str | None = None  # someone else's head, kept under a backup ref
+    head: str | None  # the branch head this decision saw: the ref moves only from there
     reason: str = ""
+    keep_head: bool = False  # the head is someone else's: kept under a backup ref
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class Edit:
 class Close:
     pr: PullRequest
     group: str
-    delete_branch: bool
+    delete_head: str | None  # the bot's own head, deleted only if the branch still holds it
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _open_pr(
     assert meta is not None
     if update is None:
         head = probe.head(group)
-        return [Close(pr, group, delete_branch=head in (None, meta.head))]
+        return [Close(pr, group, delete_head=head if head == meta.head else None)]
     stale = update.target != meta.target or update.digest != meta.digest
     regenerate = stale or pr.rebase_requested
     if not regenerate and meta.base != snapshot.base_sha:
@@ -145,10 +146,18 @@ def _open_pr(
     head = probe.head(group)
     if head is not None and head != meta.head:  # someone else pushed
         if pr.rebase_requested:
-            return [Regenerate(update, pr, backup_head=head, reason="rebase requested")]
+            return [Regenerate(update, pr, head, "rebase requested", keep_head=True)]
         return [] if meta.foreign_ack else [Acknowledge(pr, group, "foreign")]
-    reason = "rebase requested" if pr.rebase_requested else "newer target" if stale else "conflict"
-    return [Regenerate(update, pr, reason=reason)]
+    return [Regenerate(update, pr, head, _reason(update, pr, stale))]
+
+
+def _reason(update: GroupUpdate, pr: PullRequest, stale: bool) -> str:
+    assert pr.metadata is not None
+    if update.alarms and update.alarms != pr.metadata.alarms:
+        return "checksum changed upstream"
+    if pr.rebase_requested:
+        return "rebase requested"
+    return "newer target" if stale else "conflict"
 
 
 def _no_pr(update: GroupUpdate, snapshot: Snapshot) -> Action:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import github
 import requests
-from github import Auth, Github, GithubException, GithubRetry, UnknownObjectException
+from github import Auth, Github, GithubException, GithubRetry
 from github.GitCommit import GitCommit
-from github.GitRef import GitRef
 from github.GitTree import GitTree
 from github.InputGitTreeElement import InputGitTreeElement
 
@@ -30,12 +30,15 @@ from bot.forge.model import (
     BOT_LABEL,
     BRANCH_PREFIX,
     DASHBOARD_LABEL,
+    DASHBOARD_MARKER,
     REBASE_LABEL,
+    ZERO_OID,
+    Commit,
     FileChange,
     PrState,
     PullRequest,
+    RefMove,
     Snapshot,
-    commit_trailer,
 )
 
 log = logging.getLogger(__name__)
@@ -46,10 +49,12 @@ def connect(token: str, base_url: str = DEFAULT_API) -> Github:
     """PyGithub, lazy, with GitHub's pacing advice (writes a second apart) unless told otherwise."""
     secrets.register(token)
     env = os.environ.get
-    # GithubRetry honours Retry-After and x-ratelimit-reset, and retries secondary rate limits.
-    retry = GithubRetry(
+    # GithubRetry honours Retry-After and x-ratelimit-reset, and retries secondary rate limits;
+    # a wait longer than MAX_WAIT ends the run with the rate-limit code instead of sleeping.
+    retry = _CappedRetry(
         total=int(env("CONDABOT_GITHUB_RETRIES") or 5),
         backoff_factor=float(env("CONDABOT_GITHUB_BACKOFF") or 1.0),
+        max_rate_limit_wait=MAX_WAIT,
     )
     return Github(
         auth=Auth.Token(token),
@@ -61,6 +66,32 @@ def connect(token: str, base_url: str = DEFAULT_API) -> Github:
         seconds_between_requests=float(env("CONDABOT_GITHUB_REQUEST_GAP") or 0.25),
         seconds_between_writes=float(env("CONDABOT_GITHUB_WRITE_GAP") or 1.0),
     )
+
+
+MAX_WAIT = 120.0  # seconds: the longest rate-limit wait a run sleeps through
+
+
+class _CappedRetry(GithubRetry):
+    """GithubRetry caps the wait it computes from a rate-limit body, but urllib3 sleeps
+    through any Retry-After header, even 3600 s: cap that too."""
+
+    def increment(self, *args: Any, **kwargs: Any) -> Any:
+        response: Any = kwargs.get("response") or (args[2] if len(args) > 2 else None)
+        wait = _retry_after(response)
+        cap = self.max_rate_limit_wait
+        if wait is not None and cap is not None and wait > cap:
+            raise github.RateLimitExceededExceedsMaxWait(
+                response.status, {"message": "Retry-After"}, dict(response.headers), wait=wait
+            )
+        return super().increment(*args, **kwargs)
+
+
+def _retry_after(response: Any) -> float | None:
+    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
+    try:
+        return None if value is None else float(value)
+    except ValueError:
+        return None  # an HTTP date or garbage: left to urllib3
 
 
 @contextlib.contextmanager
@@ -78,10 +109,16 @@ def calling(doing: str) -> Iterator[None]:
 
 def translate(exc: GithubException, doing: str) -> CondabotError:
     """One-line, secret-free errors for a failed request."""
-    message = exc.data.get("message") if isinstance(exc.data, dict) else None
+    message = _message(exc.data)
     detail = f"HTTP {exc.status}" + (f": {message}" if message else "")
     if exc.status == 401:
         return AuthError(f"GitHub refused the token while {doing} ({detail})", "check GITHUB_TOKEN")
+    if isinstance(exc, github.RateLimitExceededExceedsMaxWait) and exc.wait is not None:
+        when = datetime.now(UTC) + timedelta(seconds=exc.wait)
+        return RateLimited(
+            f"GitHub asks condabot to wait {exc.wait:.0f} s while {doing} (rate limit)",
+            f"rerun after {when:%Y-%m-%d %H:%M} UTC",
+        )
     if isinstance(exc, github.RateLimitExceededException) or (
         exc.status in (403, 429) and "rate limit" in str(message).lower()
     ):
@@ -96,11 +133,41 @@ def translate(exc: GithubException, doing: str) -> CondabotError:
     return ForgeError(f"GitHub failed while {doing} ({detail})", "rerun; report it if it persists")
 
 
+def _message(data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    errors = data.get("errors")
+    if "message" not in data and isinstance(errors, list) and errors:  # GraphQL
+        return "; ".join(str(e.get("message") if isinstance(e, dict) else e) for e in errors[:3])
+    message = data.get("message")
+    return None if message is None else str(message)
+
+
+_REPO_ID_QUERY = """query($owner: String!, $name: String!) {
+  repository(owner: $owner, name: $name) { id }
+}"""
+_HEAD_QUERY = """query($owner: String!, $name: String!, $ref: String!) {
+  repository(owner: $owner, name: $name) { id ref(qualifiedName: $ref) { target { oid } } }
+}"""
+_UPDATE_REFS = """mutation($input: UpdateRefsInput!) {
+  updateRefs(input: $input) { clientMutationId }
+}"""
+
+
+def _ref_update(move: RefMove) -> dict[str, Any]:
+    update: dict[str, Any] = {"name": move.name, "afterOid": move.after or ZERO_OID, "force": True}
+    if move.checked:
+        update["beforeOid"] = move.before or ZERO_OID
+    return update
+
+
 class GitHubForge:
     def __init__(self, client: Github, full_name: str, base_branch: str) -> None:
         self.client = client
         self.repo = client.get_repo(full_name)  # lazy: no request
         self.base_branch = base_branch
+        self._owner, self._name = full_name.split("/", 1)
+        self._repo_id: str | None = None  # GraphQL node id, learnt with the first head read
 
     # -- reading -------------------------------------------------------------
     def snapshot(self, base_sha: str, base_tree: str) -> Snapshot:
@@ -108,14 +175,18 @@ class GitHubForge:
             page = self.repo.get_issues(
                 state="all", labels=[BOT_LABEL], sort="updated", direction="desc"
             ).get_page(0)
-        pulls, dashboard = [], None
+        pulls, dashboards = [], []
         for issue in page:
             # html_url, not pull_request: an absent attribute makes PyGithub GET the issue.
             if "/pull/" not in issue.html_url:
-                if DASHBOARD_LABEL in _label_names(issue.labels) and dashboard is None:
-                    dashboard = issue
+                labelled = DASHBOARD_LABEL in _label_names(issue.labels)
+                if labelled or DASHBOARD_MARKER in (issue.body or ""):
+                    dashboards.append(issue)
                 continue
             pulls.append(_pull_from_issue(issue))
+        # Two runs at once can each create one: the oldest open one is the dashboard.
+        dashboards.sort(key=lambda i: (i.state != "open", i.number))
+        dashboard = dashboards[0] if dashboards else None
         return Snapshot(
             base_sha=base_sha,
             base_tree=base_tree,
@@ -123,14 +194,21 @@ class GitHubForge:
             dashboard_number=dashboard.number if dashboard else None,
             dashboard_body=dashboard.body if dashboard else None,
             remembered=declined_of(dashboard.body) if dashboard else (),
+            duplicate_dashboards=tuple(i.number for i in dashboards[1:] if i.state == "open"),
         )
 
     def head(self, group: str) -> str | None:
-        with calling(f"reading branch {BRANCH_PREFIX}{group}"):
-            try:
-                return str(self.repo.get_git_ref(f"heads/{BRANCH_PREFIX}{group}").object.sha)
-            except UnknownObjectException:
-                return None
+        """The branch head, through GraphQL: the same request also gives the repository's
+        node id that every ref move needs."""
+        data = self._graphql(
+            f"reading branch {BRANCH_PREFIX}{group}",
+            _HEAD_QUERY,
+            {"owner": self._owner, "name": self._name, "ref": f"refs/heads/{BRANCH_PREFIX}{group}"},
+        )
+        repository = data["repository"]
+        self._repo_id = str(repository["id"])
+        ref = repository["ref"]
+        return None if ref is None else str(ref["target"]["oid"])
 
     def mergeable(self, number: int) -> bool | None:
         with calling(f"reading PR #{number}"):
@@ -140,7 +218,7 @@ class GitHubForge:
     # -- writing -------------------------------------------------------------
     def commit(
         self, base_sha: str, base_tree: str, files: Iterable[FileChange], message: str
-    ) -> str:
+    ) -> Commit:
         """Make one commit on top of base with the files replaced; return its sha."""
         elements = [
             InputGitTreeElement(f.path, "100644", "blob", content=f.content.decode())
@@ -161,49 +239,66 @@ class GitHubForge:
                     f"GitHub refused the update commit on base {base_sha[:12]} ({why})",
                     "is the checkout's HEAD pushed? run from a fresh checkout of the base branch",
                 ) from exc
-        return str(commit.sha)
+        return Commit(str(commit.sha), str(commit.tree.sha), (base_sha,))
 
-    def point_branch(self, group: str, sha: str, create: bool) -> None:
-        ref = f"heads/{BRANCH_PREFIX}{group}"
-        with calling(f"updating branch {BRANCH_PREFIX}{group}"):
-            if create:
-                try:
-                    self.repo.create_git_ref(f"refs/{ref}", sha)
-                    return
-                except GithubException as exc:
-                    if exc.status != 422:
-                        raise
-                self._adopt_leftover(group)  # a rerun after a crash left the branch behind
-            self._ref(ref).edit(sha, force=True)
+    def commit_of(self, sha: str) -> Commit:
+        with calling(f"reading commit {sha[:12]}"):
+            commit = self.repo.get_git_commit(sha)
+            return Commit(sha, commit.tree.sha, tuple(p.sha for p in commit.parents))
 
-    def _adopt_leftover(self, group: str) -> None:
-        """Reuse a branch left by an earlier run or a closed PR, keeping others' commits.
-
-        Only called when no open PR uses the branch. A head the bot did not make (someone
-        pushed to a PR that was then closed) is kept under a backup ref first: never lost.
-        """
-        head = self.head(group) or ""
-        commit = self.repo.get_git_commit(head)
-        if commit_trailer(group) not in commit.message or len(commit.parents) != 1:
-            kept = self.backup(group, head)
-            log.warning(
-                "%s%s held commits condabot did not make; kept as %s", BRANCH_PREFIX, group, kept
-            )
-
-    def backup(self, group: str, sha: str) -> str:
-        name = f"refs/condabot-backup/{group}/{sha[:12]}"
-        with calling(f"backing up {sha[:12]}"):
+    def create_branch(self, group: str, sha: str) -> bool:
+        """Create the branch at `sha`; False when it exists already (nothing is moved)."""
+        with calling(f"creating branch {BRANCH_PREFIX}{group}"):
             try:
-                self.repo.create_git_ref(name, sha)
+                self.repo.create_git_ref(f"refs/heads/{BRANCH_PREFIX}{group}", sha)
             except GithubException as exc:
-                if exc.status != 422:  # 422: the backup exists already
+                if exc.status != 422:
                     raise
-        return name
+                return False
+        return True
 
-    def delete_branch(self, group: str) -> None:
-        doing = f"deleting branch {BRANCH_PREFIX}{group}"
-        with calling(doing), contextlib.suppress(UnknownObjectException):
-            self._ref(f"heads/{BRANCH_PREFIX}{group}").delete()
+    def move_refs(self, moves: Sequence[RefMove]) -> bool:
+        """Apply the moves atomically, each only from its expected value (GraphQL updateRefs).
+
+        False when a ref was not where expected: someone pushed, nothing was applied. The
+        REST API cannot do this (PATCH git/refs has no expected value).
+        """
+        updates = [_ref_update(move) for move in moves]
+        repo_id = self._repo_id or self._fetch_repo_id()
+        try:
+            self._graphql(
+                "updating branch refs",
+                _UPDATE_REFS,
+                {"input": {"repositoryId": repo_id, "refUpdates": updates}},
+            )
+        except ForgeError:
+            if any(self._at(move) is False for move in moves if move.checked):
+                return False  # a lost race, not a failure: the caller decides again
+            raise
+        return True
+
+    def _at(self, move: RefMove) -> bool | None:
+        """Whether the ref still holds its expected value (None: not a branch we can read)."""
+        if not move.name.startswith(f"refs/heads/{BRANCH_PREFIX}"):
+            return None
+        return self.head(move.name.removeprefix(f"refs/heads/{BRANCH_PREFIX}")) == move.before
+
+    def _fetch_repo_id(self) -> str:
+        data = self._graphql(
+            "reading the repository id", _REPO_ID_QUERY, {"owner": self._owner, "name": self._name}
+        )
+        self._repo_id = str(data["repository"]["id"])
+        return self._repo_id
+
+    def _graphql(self, doing: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        with calling(doing):
+            _, data = self.repo.requester.graphql_query(query, variables)
+        result = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(result, dict):
+            raise ForgeError(
+                f"GitHub sent no data while {doing}", "rerun; report it if it persists"
+            )
+        return result
 
     def open_pull(self, group: str, title: str, body: str) -> tuple[int, str]:
         head = f"{BRANCH_PREFIX}{group}"
@@ -255,6 +350,12 @@ class GitHubForge:
         with calling(f"closing PR #{number}"):
             self.repo.get_pull(number).edit(state="closed")
 
+    def close_duplicate(self, number: int, kept: int) -> None:
+        with calling(f"closing duplicate dashboard #{number}"):
+            issue = self.repo.get_issue(number)
+            issue.create_comment(f"Duplicate of #{kept}, made by two condabot runs at once.")
+            issue.edit(state="closed", state_reason="not_planned")
+
     def write_dashboard(self, number: int | None, title: str, body: str) -> int:
         with calling("writing the dependency dashboard"):
             if number is None:
@@ -274,12 +375,6 @@ class GitHubForge:
             {"sha": sha, "url": f"{self.repo.url}/git/trees/{sha}"},
             completed=True,
         )
-
-    def _ref(self, ref: str) -> GitRef:
-        # Not repo.get_git_ref(): a lazy one keeps the singular GET URL (git/ref/...), and
-        # PATCH or DELETE there is a 404 on GitHub; writes go to git/refs/....
-        attributes = {"ref": f"refs/{ref}", "url": f"{self.repo.url}/git/refs/{ref}"}
-        return GitRef(self.repo.requester, {}, attributes, completed=True)
 
     def _commit(self, sha: str) -> GitCommit:
         return GitCommit(

@@ -6,12 +6,13 @@ of a product in one PR.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 
 from bot.catalog import Catalog, Image
-from bot.forge.model import FileChange, GroupUpdate
+from bot.forge.model import FileChange, GroupUpdate, PullRequest
 from bot.planner import ImagePlan, Kind, PinChange, Plan, is_loud
 
 WARNINGS = {
@@ -58,9 +59,50 @@ def group_updates(
                 labels=_union(i.bot.labels for i in images),
                 reviewers=_union(i.bot.reviewers for i in images),
                 assignees=_union(i.bot.assignees for i in images),
+                pins=_pins(members),
             )
         )
     return updates
+
+
+def _pins(members: Sequence[ImagePlan]) -> tuple[tuple[str, str], ...]:
+    found = {(c.to_url, c.to_sha) for m in members for c in m.changes if c.to_url and c.to_sha}
+    return tuple(sorted(found))
+
+
+CHECKSUM_MARK = " [checksum changed upstream]"
+
+
+def flag_changed_checksums(update: GroupUpdate, pr: PullRequest | None) -> GroupUpdate:
+    """An installer the open PR proposes got new bytes upstream under the same name: say it
+    in the title, the body and (through `alarms`) the dashboard, as loudly as for a pin.
+
+    The warning stays while the PR proposes the same target, so one run cannot bury it.
+    """
+    if pr is None or pr.metadata is None:
+        return update
+    before = dict(pr.metadata.pins)
+    alarms = tuple(
+        f"CHECKSUM CHANGED UPSTREAM under #{pr.number}: {_file(url)} was {before[url][:16]}…, "
+        f"is now {sha[:16]}…"
+        for url, sha in update.pins
+        if url in before and before[url] != sha
+    )
+    if not alarms and pr.metadata.target == update.target:
+        alarms = pr.metadata.alarms
+    if not alarms:
+        return update
+    warning = "\n".join(
+        ["> [!WARNING]", "> **Checksum changed upstream while this PR was open.** Upstream "
+         "replaced the bytes of a file this PR proposes; confirm with Anaconda before merging.",
+         *(f"> - {a.split(': ', 1)[1]}" for a in alarms)]
+    )  # fmt: skip
+    return dataclasses.replace(
+        update,
+        title=update.title.removesuffix(CHECKSUM_MARK) + CHECKSUM_MARK,
+        body=f"{warning}\n\n{update.body}",
+        alarms=alarms,
+    )
 
 
 def title(group: str, members: Sequence[ImagePlan]) -> str:

@@ -8,6 +8,7 @@ from enum import StrEnum
 BRANCH_PREFIX = "condabot/"
 BOT_LABEL = "condabot"
 DASHBOARD_LABEL = "condabot-dashboard"
+DASHBOARD_MARKER = "<!-- condabot-dashboard -->"
 REBASE_LABEL = "rebase"
 
 
@@ -30,6 +31,8 @@ class GroupUpdate:
     labels: tuple[str, ...] = ()
     reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
+    pins: tuple[tuple[str, str], ...] = ()  # (installer URL, sha256) the PR proposes
+    alarms: tuple[str, ...] = ()  # what changed under an open PR that a reviewer must see
 
     @property
     def branch(self) -> str:
@@ -48,6 +51,8 @@ class Metadata:
     ignored_ack: bool = False  # the "closed = ignored" comment was posted
     foreign_ack: bool = False  # the "stopped updating" comment was posted
     cleaned: bool = False  # after a merge: the bot's branch was deleted (or left to its owner)
+    pins: tuple[tuple[str, str], ...] = ()  # (installer URL, sha256) proposed at `head`
+    alarms: tuple[str, ...] = ()  # kept until the target changes
 
 
 class PrState(StrEnum):
@@ -79,6 +84,7 @@ class Snapshot:
     # Declined versions remembered by the dashboard: (group, target) -> PR number. Closed PRs
     # age out of the one page a run reads; this record does not.
     remembered: tuple[tuple[str, str, int], ...] = ()
+    duplicate_dashboards: tuple[int, ...] = ()  # left by two runs at once; closed by the next
 
     def for_group(self, group: str) -> tuple[PullRequest, ...]:
         return tuple(p for p in self.pulls if p.metadata and p.metadata.group == group)
@@ -96,8 +102,41 @@ class Snapshot:
                 found.pop(key, None)
         return found
 
+    def recorded_heads(self, group: str) -> set[str]:
+        """Every head the bot recorded for this group's PRs: commits provably its own."""
+        return {p.metadata.head for p in self.for_group(group) if p.metadata}
+
     def open_for(self, group: str) -> PullRequest | None:
         return next((p for p in self.for_group(group) if p.state is PrState.OPEN), None)
+
+
+ZERO_OID = "0" * 40
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    tree: str
+    parents: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RefMove:
+    """One ref update of an atomic compare-and-swap batch (GraphQL `updateRefs`)."""
+
+    name: str  # fully qualified: refs/heads/condabot/<group>
+    before: str | None  # the value it must hold now; None: it must not exist
+    after: str | None  # None deletes it
+    checked: bool = True  # False: no expectation (a backup ref named after its own content)
+
+    @classmethod
+    def branch(cls, group: str, before: str | None, after: str | None) -> RefMove:
+        return cls(f"refs/heads/{BRANCH_PREFIX}{group}", before, after)
+
+    @classmethod
+    def backup(cls, group: str, sha: str) -> RefMove:
+        # Named after the commit it keeps, so writing it twice is harmless.
+        return cls(f"refs/condabot-backup/{group}/{sha}", None, sha, checked=False)
 
 
 @dataclass(frozen=True)

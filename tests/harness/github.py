@@ -23,7 +23,7 @@ from github.Repository import Repository
 
 from tests.harness.component import unavailable
 from tests.support.github_standin import GitHubStandin
-from tests.support.github_standin.fetch_openapi import description_path
+from tests.support.github_standin.fetch_openapi import description_path, graphql_schema_path
 from tests.support.github_standin.openapi import FETCH_COMMAND, OpenAPIDescription
 
 BOT_TOKEN = "bot-token"
@@ -124,6 +124,12 @@ def github_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitHubSt
     problem = _git_problem()
     if problem is not None:
         unavailable("GitHub stand-in", problem, "apt-get install git (Debian 12 ships 2.39)")
+    if not graphql_schema_path().is_file():
+        # The bot moves refs through GraphQL (compare-and-swap); the stand-in validates
+        # every query against GitHub's schema and cannot answer without it.
+        unavailable(
+            "GitHub stand-in", f"{graphql_schema_path()} is missing", f"run: {FETCH_COMMAND}"
+        )
     server = GitHubStandin(tmp_path_factory.mktemp("github-standin"))
     try:
         server.start()

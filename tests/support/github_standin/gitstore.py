@@ -406,6 +406,13 @@ class GitStore:
     def delete_ref(self, name: str, old: str) -> None:
         self._git("update-ref", "-d", name, old)
 
+    def update_refs(self, moves: Sequence[tuple[str, str | None, str | None]]) -> bool:
+        """Apply ``(name, old, new)`` moves as one transaction: all, or none when any ref is
+        not at its ``old`` (None: must not exist). ``new`` None deletes. False: none applied."""
+        lines = [f"update {name} {new or ZERO_OID} {old or ZERO_OID}\n" for name, old, new in moves]
+        stdin = ("start\n" + "".join(lines) + "prepare\ncommit\n").encode()
+        return self._git("update-ref", "--stdin", stdin=stdin, ok=(0, 128)).returncode == 0
+
     def resolve(self, rev: str) -> str | None:
         """A branch, tag, full or abbreviated commit id, or ``refs/...`` name to a commit id."""
         if not rev or rev.startswith("-") or any(c in rev for c in " \t\n\0~^:"):

@@ -1168,3 +1168,13 @@ def delete_release(ctx: Ctx) -> Reply:
     ctx.actor()
     ctx.state.delete_release(ctx.repo(), ctx.number("release_id"))
     return 204, None
+
+
+# --------------------------------------------------------------------------------
+# GraphQL (validated against GitHub's schema; see graphql.py)
+# --------------------------------------------------------------------------------
+@route("POST", "/graphql", "graphql", in_spec=False)
+def graphql(ctx: Ctx) -> Reply:
+    from .graphql import answer
+
+    return answer(ctx.state, ctx.actor(), ctx.body)

@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,7 +29,7 @@ from .model import Repo
 from .render import Renderer
 from .routes import Ctx, match
 from .state import State
-from .traffic import Fault, RateLimits, RequestLog, RequestRecord
+from .traffic import Fault, Hook, RateLimits, RequestLog, RequestRecord
 
 BAD_TOKEN = "<bad token>"
 
@@ -88,6 +88,7 @@ class GitHubStandin:
         self.rates = RateLimits(rate_limit)
         self.log = RequestLog()
         self.faults: list[Fault] = []
+        self.hooks: list[Hook] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.base_url = ""
@@ -132,6 +133,7 @@ class GitHubStandin:
         lower = {k.lower(): v for k, v in headers.items()}
         split = urlsplit(target)
         path, query = split.path, parse_qsl(split.query, keep_blank_values=True)
+        self._run_hooks(method, path, raw)
         token = _token(lower.get("authorization", ""))
         login = None if token is None else self.state.tokens.get(token, BAD_TOKEN)
         fault = self._take_fault(method, path)
@@ -230,6 +232,12 @@ class GitHubStandin:
                 method, path, split.query, status, login, request_body, body, out_headers, operation
             )
             return status, out_headers, body
+
+    def _run_hooks(self, method: str, path: str, raw: bytes) -> None:
+        with self.state.lock:
+            due = [hook for hook in self.hooks if hook.due(method, path, raw)]
+        for hook in due:  # outside the lock: an action may act like a client of the stand-in
+            hook.action()
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self.state.lock:
@@ -485,9 +493,30 @@ class GitHubStandin:
             times=times,
         )
 
+    def before(
+        self,
+        method: str,
+        path: str,
+        action: Callable[[], object],
+        *,
+        contains: str | None = None,
+        nth: int = 1,
+    ) -> Hook:
+        """Run ``action`` once, right before the ``nth`` request matching ``method`` (``*``: any)
+        and the regular expression ``path`` (and whose body holds ``contains``) is served.
+
+        Deterministic races: e.g. a human's push between the bot's read of a branch and its
+        ref update. The hook is returned; ``hook.fired`` tells whether it ran.
+        """
+        hook = Hook(method, re.compile(path), action, contains, nth)
+        with self.state.lock:
+            self.hooks.append(hook)
+        return hook
+
     def clear_faults(self) -> None:
         with self.state.lock:
             self.faults.clear()
+            self.hooks.clear()
 
     def set_rate_limit(self, login: str | None, limit: int, used: int = 0) -> None:
         """Give ``login`` (None: anonymous) an hourly limit, ``used`` of it already spent."""
@@ -503,6 +532,7 @@ class GitHubStandin:
         with self.state.lock:
             self.log.reset()
             self.faults.clear()
+            self.hooks.clear()
             self.rates.reset()
 
 

@@ -198,6 +198,27 @@ class State:
         repo.git.delete_ref(ref, old)
         self._after_ref_change(repo, actor, ref, old, None)
 
+    def update_refs(
+        self, repo: Repo, actor: str, moves: Sequence[tuple[str, str | None, str | None, bool]]
+    ) -> bool:
+        """GraphQL ``updateRefs``: ``(name, before, after, force)`` moves, atomically.
+
+        False (nothing applied) when any ref is not at its ``before``; a non-fast-forward move
+        without ``force`` or an unknown object is refused with an error, as GitHub does.
+        """
+        for name, before, after, force in moves:
+            if not repo.git.valid_ref_name(name):
+                raise e.unprocessable(f"{name} is not a valid ref name.")
+            if after is not None and repo.git.object_type(after) is None:
+                raise e.unprocessable("Object does not exist")
+            if before and after and not force and not repo.git.is_ancestor(before, after):
+                raise e.unprocessable(f"Update to {name} is not a fast forward")
+        if not repo.git.update_refs([(name, before, after) for name, before, after, _ in moves]):
+            return False
+        for name, before, after, _ in moves:
+            self._after_ref_change(repo, actor, name, before, after)
+        return True
+
     def _after_ref_change(
         self, repo: Repo, actor: str, ref: str, old: str | None, new: str | None
     ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +45,28 @@ class Fault:
         if self.times is not None and self.hits >= self.times:
             return False
         return self.method in ("*", method) and self.pattern.search(path) is not None
+
+
+@dataclass
+class Hook:
+    """An action to run once, right before the ``nth`` matching request is served."""
+
+    method: str  # "*" matches any method
+    pattern: re.Pattern[str]
+    action: Callable[[], object]
+    contains: str | None = None  # a substring the request body must hold
+    nth: int = 1
+    seen: int = 0
+    fired: bool = False
+
+    def due(self, method: str, path: str, raw: bytes) -> bool:
+        if self.fired or self.method not in ("*", method) or not self.pattern.search(path):
+            return False
+        if self.contains is not None and self.contains.encode() not in raw:
+            return False
+        self.seen += 1
+        self.fired = self.seen >= self.nth
+        return self.fired
 
 
 class RequestLog:
