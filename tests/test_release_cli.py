@@ -194,3 +194,103 @@ def test_the_buildx_command_asks_for_attestations_and_pushes_by_the_staging_tag(
     assert command[-1] == str(repo.root / "dockerfiles/small")
     assert request.staging_repository == "ghcr.io/acme/staging/small"
     assert request.staging_tag == f"build-{plan.revision}-arm64"
+
+
+# -- bad input: the event, the tag, the created time ----------------------------------------
+
+TAG = "small-26.5.3-1"
+DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON that a recursive parser cannot read
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "[]",
+        json.dumps([{"release": {"tag_name": TAG}}]),
+        "5",
+        '"small-26.5.3-1"',
+        "null",
+        '{"release": 5}',
+        '{"release": []}',
+        '{"release": {"tag_name": 7}}',
+        json.dumps({"release": {"tag_name": [TAG]}}),
+        json.dumps({"release": {"tag_name": TAG, "target_commitish": 5}}),
+        json.dumps({"release": {"tag_name": TAG, "published_at": {}}}),
+        json.dumps({"release": {"tag_name": TAG}, "repository": "acme/images"}),
+        json.dumps({"release": {"tag_name": TAG}, "repository": {"full_name": 5}}),
+        json.dumps({"release": {"tag_name": TAG}, "repository": {"html_url": []}}),
+        DEEP,
+        # Missing keys: no tag to release.
+        "{}",
+        '{"release": {}}',
+        '{"release": {"tag_name": null}}',
+        json.dumps({"repository": {"full_name": "acme/images"}}),
+    ],
+)
+def test_an_event_of_the_wrong_shape_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, tmp_path: Path, document: str
+) -> None:
+    repo.release("26.5.3-1")
+    event = tmp_path / "event.json"
+    event.write_text(document)
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), "--event", str(event))
+    assert (code, out) == (2, "")
+    assert err.startswith("condabot: error: ") and err.count("\n") == 1, err
+
+
+LONG = 100_000
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "x" * LONG,  # not <name>-<version>
+        "a" * LONG + "-26.5.3-1",  # names nothing
+        "small-26.5.3-" + "1" * LONG,  # well formed, a version no Dockerfile pins
+        "small-" + "1." * (LONG // 2) + "1",
+    ],
+)
+@pytest.mark.parametrize("via", ["--tag", "--event"])
+def test_a_huge_tag_is_refused_without_echoing_it(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, tmp_path: Path, tag: str, via: str
+) -> None:
+    repo.release("26.5.3-1")
+    source = ["--tag", tag] if via == "--tag" else ["--event", str(event_file(tmp_path, tag))]
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), *source)
+    assert (code, out) == (14, "")
+    assert err.startswith("condabot: error: release tag ") and err.count("\n") == 1
+    assert len(err) < 400 and f"({len(tag)} characters)" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "env"),
+    [
+        (["--created", "yesterday"], {}),
+        (["--created", "2026-13-01T00:00:00Z"], {}),
+        ([], {"SOURCE_DATE_EPOCH": "yesterday"}),
+    ],
+)
+def test_a_created_time_that_is_not_iso_8601_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str],
+    repo: SmallRepo,
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+    env: dict[str, str],
+) -> None:
+    tag = repo.release("26.5.3-1")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), "--tag", tag, *argv)
+    assert (code, out) == (2, "")
+    assert err.startswith("condabot: error: ") and err.count("\n") == 1, err
+    assert "ISO 8601" in err or "SOURCE_DATE_EPOCH" in err
+
+
+def test_a_created_time_with_an_offset_is_labelled_in_utc(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo
+) -> None:
+    tag = repo.release("26.5.3-1")
+    argv = ["--tag", tag, "--created", "2026-06-01T14:00:00+02:00"]
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), *argv)
+    assert code == 0, err
+    assert json.loads(out)["created"] == "2026-06-01T12:00:00Z"

@@ -58,7 +58,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--catalog", default="dockerfiles/images.yaml", help="relative to --root")
     parser.add_argument("--revision", help="commit of the release (default: the tag's commit)")
     parser.add_argument(
-        "--created", help="OCI created timestamp (default: the release commit's time)"
+        "--created",
+        metavar="ISO8601",
+        help="OCI created time, UTC if no offset (default: SOURCE_DATE_EPOCH, else the "
+        "release commit's time)",
     )
     parser.add_argument("--source", help="OCI source URL (default: the event's repository)")
     parser.add_argument(

@@ -11,13 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.catalog import load_catalog
 from bot.errors import BuildError, UsageError
 from bot.release.pinned import read_pinned
 from bot.release.plan import ReleasePlan, make_plan
-from bot.release.tagname import resolve_tag
+from bot.release.tagname import resolve_tag, shown
 
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 
@@ -40,20 +39,66 @@ class Event:
         if not path:
             return cls(None, None, None, env.get("GITHUB_REPOSITORY"), None)
         try:
-            document: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
+            document = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
             raise UsageError(
                 f"cannot read the event {path}: {exc}", "pass a release event"
             ) from exc
-        release = document.get("release") or {}
-        repository = document.get("repository") or {}
+        try:
+            return cls.parse(document, env.get("GITHUB_REPOSITORY"))
+        except _WrongShape as exc:
+            raise UsageError(
+                f"the event {path} is not a GitHub release event: {exc}",
+                "pass the JSON of a release event (as in $GITHUB_EVENT_PATH), or --tag TAG",
+            ) from exc
+
+    @classmethod
+    def parse(cls, document: object, repository: str | None = None) -> Event:
+        """The fields we use, each checked for its JSON type; absent ones are None."""
+        event = _object(document, "the document")
+        release, repo = _section(event, "release"), _section(event, "repository")
         return cls(
-            release.get("tag_name"),
-            release.get("target_commitish"),
-            release.get("published_at"),
-            repository.get("full_name") or env.get("GITHUB_REPOSITORY"),
-            repository.get("html_url"),
+            _string(release, "tag_name", "release"),
+            _string(release, "target_commitish", "release"),
+            _string(release, "published_at", "release"),
+            _string(repo, "full_name", "repository") or repository,
+            _string(repo, "html_url", "repository"),
         )
+
+
+class _WrongShape(ValueError):
+    pass
+
+
+def _object(value: object, where: str) -> Mapping[str, object]:
+    if isinstance(value, dict):
+        return value
+    raise _WrongShape(f"{where} is {_json_type(value)}, not an object")
+
+
+def _section(event: Mapping[str, object], key: str) -> Mapping[str, object]:
+    value = event.get(key)
+    return {} if value is None else _object(value, key)
+
+
+def _string(mapping: Mapping[str, object], key: str, where: str) -> str | None:
+    value = mapping.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise _WrongShape(f"{where}.{key} is {_json_type(value)}, not a string")
+
+
+_JSON_TYPES = (
+    (bool, "a boolean"),  # before int: a bool is an int
+    ((int, float), "a number"),
+    (str, "a string"),
+    (list, "an array"),
+    (dict, "an object"),
+)
+
+
+def _json_type(value: object) -> str:
+    return next((name for kind, name in _JSON_TYPES if isinstance(value, kind)), "null")
 
 
 @dataclass(frozen=True)
@@ -87,6 +132,7 @@ class Context:
 
 def gather(options: Options, env: Mapping[str, str] | None = None) -> Context:
     env = os.environ if env is None else env
+    created = oci_time(options.created, "--created") if options.created else None
     event = Event.load(options.event, env)
     tag = options.tag or event.tag
     if not tag:
@@ -102,7 +148,7 @@ def gather(options: Options, env: Mapping[str, str] | None = None) -> Context:
         pinned,
         [*git_tags(root), *options.existing],
         revision,
-        options.created or _created(root, revision, event, env),
+        created or _created(root, revision, event, env),
         options.source or _source(event, env),
     )
     return Context(plan, root, event.repository)
@@ -135,7 +181,7 @@ def _revision(root: Path, tag: str, event: Event, env: Mapping[str, str]) -> str
         if candidate and _SHA.match(candidate):
             return candidate
     raise UsageError(
-        f"cannot tell which commit release {tag} is",
+        f"cannot tell which commit release {shown(tag)} is",
         "run in a git checkout of the tag, or pass --revision SHA",
     )
 
@@ -143,10 +189,41 @@ def _revision(root: Path, tag: str, event: Event, env: Mapping[str, str]) -> str
 def _created(root: Path, revision: str, event: Event, env: Mapping[str, str]) -> str:
     """SOURCE_DATE_EPOCH, else the release commit's time: never the time of this run, so a
     rerun (from the release event or by hand) plans the same labels and the same index."""
-    stamp = env.get("SOURCE_DATE_EPOCH") or _git(root, "show", "-s", "--format=%ct", revision)
+    epoch = env.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        return _source_date_epoch(epoch)
+    stamp = _git(root, "show", "-s", "--format=%ct", revision)
     if stamp:
-        return datetime.fromtimestamp(int(stamp), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return event.published_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return datetime.fromtimestamp(int(stamp), UTC).strftime(_OCI_TIME)
+    if event.published_at:
+        return oci_time(event.published_at, "the event's release.published_at")
+    return datetime.now(UTC).strftime(_OCI_TIME)
+
+
+_OCI_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def oci_time(text: str, what: str) -> str:
+    """An ISO 8601 time as the OCI created label holds it: UTC to the second, `Z`.
+    A time without an offset is UTC."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise UsageError(
+            f"{what} {shown(text)} is not an ISO 8601 time", "pass one like 2026-06-01T12:00:00Z"
+        ) from exc
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(UTC).strftime(_OCI_TIME)
+
+
+def _source_date_epoch(text: str) -> str:
+    try:
+        return datetime.fromtimestamp(int(text), UTC).strftime(_OCI_TIME)
+    except (ValueError, OverflowError, OSError) as exc:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH {shown(text)} is not a time in seconds since 1970",
+            "set SOURCE_DATE_EPOCH to a whole number of seconds, or unset it",
+        ) from exc
 
 
 def _source(event: Event, env: Mapping[str, str]) -> str:

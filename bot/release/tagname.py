@@ -21,6 +21,9 @@ _TAG = re.compile(
     r"^(?P<name>[a-z0-9][a-z0-9-]*?)-(?P<version>\d+(?:\.\d+){1,3}(?:-\d+)?)$", re.ASCII
 )
 _EXAMPLE = "miniconda3-26.5.3-1"
+# Far beyond any real `<name>-<version>`; bounds every message that quotes a tag.
+MAX_TAG = 128
+_SHOWN = 60
 
 
 @dataclass(frozen=True)
@@ -40,12 +43,24 @@ def split_tag(text: str) -> tuple[str, Version] | None:
     return match["name"], Version.parse(match["version"])
 
 
+def shown(text: str) -> str:
+    """User-given text for a one-line message: quoted, and cut with its length if long."""
+    if len(text) <= _SHOWN:
+        return repr(text)
+    return f"{text[:_SHOWN]!r}... ({len(text)} characters)"
+
+
 def resolve_tag(text: str, catalog: Catalog) -> ReleaseTag:
     """The images a release tag names. Raises ReleaseTagError, never returns an empty set."""
+    if len(text) > MAX_TAG:
+        raise ReleaseTagError(
+            f"release tag {shown(text)} is longer than {MAX_TAG} characters",
+            f"name it <image or product>-<version>, like {_EXAMPLE}",
+        )
     parts = split_tag(text)
     if parts is None:
         raise ReleaseTagError(
-            f"release tag {text!r} is not <image or product>-<version>",
+            f"release tag {shown(text)} is not <image or product>-<version>",
             f"name it like {_EXAMPLE}; valid names: {_listing(valid_names(catalog))}",
         )
     name, version = parts
@@ -57,11 +72,11 @@ def resolve_tag(text: str, catalog: Catalog) -> ReleaseTag:
             return ReleaseTag(text, name, version, (image,), by_product=False)
     if any(image.product.value == name for image in catalog.images):
         raise ReleaseTagError(
-            f"release tag {text!r} names product {name}, which has no buildable image",
+            f"release tag {shown(text)} names product {name}, which has no buildable image",
             "tag a single image by its name, or set build_by_default in images.yaml",
         )
     raise ReleaseTagError(
-        f"release tag {text!r} names no image or product ({name!r})",
+        f"release tag {shown(text)} names no image or product ({shown(name)})",
         f"closest valid names: {_listing(closest(name, catalog))}; "
         f"delete the release and tag it as <name>-{version}",
     )
