@@ -4,6 +4,11 @@
 - opening one new PR: at most 8;
 - updating one PR to a newer version: at most 6.
 The dashboard's own write, when its text changes, is reported separately.
+
+Then the model-based lifecycle test (tests/test_bump_model.py) at benchmark size: at least
+500 bot runs among random releases, merges, closes, base moves, rebase requests and human
+pushes racing each request of a regenerate; every invariant (no human commit lost, never two
+open PRs, no declined version re-proposed) is checked after every step.
 """
 
 from __future__ import annotations
@@ -75,7 +80,34 @@ def main() -> None:
         publish_release(mirror, "26.7.0-0", "2026-10-25")
         measure(server, "updating one PR to a newer version", 6, world.bump)
         measure(server, "quiet run with one PR open", 3, world.bump)
+        model(server, mirror, Path(tmp) / "model")
         mirror.stop()
+
+
+def model(server: GitHubStandin, mirror: Mirror, work: Path) -> None:
+    from hypothesis import HealthCheck, settings
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from tests.test_bump_model import Lifecycle
+
+    work.mkdir()
+    Lifecycle.server, Lifecycle.mirror, Lifecycle.workdir = server, mirror, work
+    Lifecycle.steps = Lifecycle.races = 0
+    examples = int(os.environ.get("BENCH_MODEL_EXAMPLES") or 60)
+    run_state_machine_as_test(
+        Lifecycle,
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=20,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )  # raises on the first lost commit, duplicate PR or re-proposed decline
+    print(
+        f"model-based lifecycle: {Lifecycle.steps} bot runs (target >= 500), "
+        f"{Lifecycle.races} human pushes racing a run; lost commits: 0, duplicate PRs: 0"
+    )
 
 
 if __name__ == "__main__":

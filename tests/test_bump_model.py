@@ -2,7 +2,9 @@
 actions (merge, close, push to the bot's branch, move the base, ask for a rebase).
 
 Real parts as in test_bump_github: the GitHub stand-in over real git repositories,
-a real clone per run, the loopback upstream mirror. After every bot run:
+a real clone per run, the loopback upstream mirror. A human may push to the bot's branch
+right before any request of a regenerate (the stand-in's `before()` hook), so every step
+between the bot's read of its branch and its ref swap is raced. After every bot run:
 - at most one open bot PR per group, and never two for one branch;
 - no human commit is lost (each stays reachable from some ref);
 - a version closed unmerged is never proposed again;
@@ -42,6 +44,14 @@ from tests.support.upstream_data import (
 DOCKERFILE = "dockerfiles/miniconda3/debian/Dockerfile"
 BRANCH = "condabot/miniconda3"
 _names = itertools.count()
+# Each request of a bot run that a human's push can land right before.
+RACES = {
+    "head read": ("POST", r"^/graphql$", "ref(qualifiedName"),
+    "tree": ("POST", r"/git/trees$", None),
+    "commit": ("POST", r"/git/commits$", None),
+    "ref swap": ("POST", r"^/graphql$", "updateRefs"),
+    "PR edit": ("PATCH", r"/pulls/\d+$", None),
+}
 
 
 class Lifecycle(RuleBasedStateMachine):
@@ -72,12 +82,36 @@ class Lifecycle(RuleBasedStateMachine):
         publish_upstream(self.mirror, self.documents)
 
     # -- the bot -----------------------------------------------------------------
+    steps = 0  # bot runs, across examples: the benchmark reports it
+    races = 0  # pushes that landed in the middle of a bot run
+
     @rule()
     def bot_run(self) -> None:
+        Lifecycle.steps += 1
         code, _, err = self.world.bump()
         assert code == 0, err
         self.ran = True
         self.check_after_run()
+
+    @precondition(lambda self: self.ran)
+    @rule(race=st.sampled_from(sorted(RACES)), n=st.integers(0, 99))
+    def bot_run_while_a_human_pushes(self, race: str, n: int) -> None:
+        pushed: list[str] = []
+
+        def push() -> None:
+            if self.server.ref_sha("acme", self.world.name, f"heads/{BRANCH}"):
+                pushed.append(self.server.push_commit(
+                    "acme", self.world.name, BRANCH, {f"race/{n}.md": b"x\n"}, "alice", "mine"
+                ))  # fmt: skip
+
+        method, path, contains = RACES[race]
+        hook = self.server.before(method, path, push, contains=contains)
+        try:
+            self.bot_run()
+        finally:
+            self.server.forget(hook)
+            self.humans.update(pushed)
+            Lifecycle.races += len(pushed)
 
     # -- humans --------------------------------------------------------------------
     def open_pr(self) -> dict | None:

@@ -513,6 +513,12 @@ class GitHubStandin:
             self.hooks.append(hook)
         return hook
 
+    def forget(self, hook: Hook) -> None:
+        """Drop a hook that has not fired (a fired one is inert already)."""
+        with self.state.lock:
+            if hook in self.hooks:
+                self.hooks.remove(hook)
+
     def clear_faults(self) -> None:
         with self.state.lock:
             self.faults.clear()
