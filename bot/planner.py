@@ -3,6 +3,10 @@
 All pinned arches of an image move to one (version, flavour) together, or none moves.
 An arch upstream no longer builds at that version is dropped as its own, flagged kind;
 a pin whose sha256 is not upstream's for that filename is always reported, frozen or not.
+Upstream's default flavour is read from the primary arches' `-latest-` aliases only; while
+they name unlisted bytes or disagree, upstream is mid-upload and default-following images
+wait. A default-following line never moves to a lower Python. An installer that failed
+verification (`Withheld`) is never proposed: its image keeps its pins.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from bot.versions import Version
 SCHEMA = "condabot.plan/1"
 # Upstream uploads one arch at a time; a missing arch only counts as ended after this long.
 ARCH_GRACE = timedelta(days=2)
+# Upstream's default flavour is what these arches' `-latest-` aliases name. Other arches'
+# aliases stop moving when the arch ends (s390x stayed on py312), so they never count.
+PRIMARY_ARCHES = ("x86_64", "aarch64")
 _MAX_SKIP_NOTES = 3
 
 
@@ -31,6 +38,7 @@ class Kind(StrEnum):
 
     CHECKSUM_CHANGED = "checksum-changed"  # same filename, different sha256 upstream
     STALE_HASH = "stale-hash"  # the pinned sha256 is another upstream file's
+    UNVERIFIED = "unverified"  # the proposed installer's bytes are not what the listing says
     DROP_ARCH = "drop-arch"  # the bump leaves an arch that upstream stopped building
     FLAVOUR_CHANGE = "flavour-change"  # the bump changes the Python flavour
     MIXED_VERSIONS = "mixed-versions"  # arches pinned at different releases
@@ -42,7 +50,12 @@ class Kind(StrEnum):
 
     @property
     def alarming(self) -> bool:
-        return self in (Kind.CHECKSUM_CHANGED, Kind.STALE_HASH)
+        return self in (Kind.CHECKSUM_CHANGED, Kind.STALE_HASH, Kind.UNVERIFIED)
+
+    @property
+    def needs_review(self) -> bool:
+        """A human must look before this goes in: `bump --local` exits 17 on it."""
+        return self.alarming or self in (Kind.DROP_ARCH, Kind.FLAVOUR_CHANGE)
 
 
 def is_loud(note: str) -> bool:
@@ -96,6 +109,27 @@ class ImagePlan:
     @property
     def alarming(self) -> bool:
         return any(k.alarming for k in self.flags)
+
+    @property
+    def needs_review(self) -> bool:
+        return any(k.needs_review for k in self.flags)
+
+    @property
+    def held(self) -> bool:
+        """Pins kept for now although an update may be due (mid-upload, an installer not
+        verified or not downloadable, a release too young): an open PR stays as it is."""
+        return not self.changes and (bool(self.waiting) or Kind.UNVERIFIED in self.flags)
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """An installer that must not be proposed: its bytes did not match the listing
+    (`mismatch`), or they could not be fetched to check (a wait, not an alarm)."""
+
+    filename: str
+    sha256: str
+    reason: str
+    mismatch: bool
 
 
 @dataclass(frozen=True)
@@ -174,6 +208,10 @@ class _Draft:
     flags: set[Kind] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     waiting: list[Waiting] = field(default_factory=list)
+    mid_upload: bool = False  # upstream's default flavour is unknown until the upload ends
+
+    def copy(self) -> _Draft:
+        return _Draft(set(self.flags), list(self.notes), list(self.waiting), self.mid_upload)
 
 
 def plan(
@@ -182,13 +220,18 @@ def plan(
     listing: Listing,
     now: datetime,
     images: Iterable[str] | None = None,
+    withheld: Iterable[Withheld] = (),
 ) -> Plan:
-    """Plan every catalog image (or only those named) from its pins, keyed by image name."""
+    """Plan every catalog image (or only those named) from its pins, keyed by image name.
+
+    An image whose target needs a `withheld` installer keeps its pins.
+    """
     if now.tzinfo is None:
         raise PlanError("the planning time has no time zone", "pass an aware datetime (UTC)")
     selected = check_pins(catalog, pins, images)
     index = _Index.build(listing)
-    plans = tuple(_plan_image(i, pins[i.name], listing, index, now) for i in selected)
+    held = {(w.filename, w.sha256): w for w in withheld}
+    plans = tuple(_plan_image(i, pins[i.name], listing, index, now, held) for i in selected)
     return Plan(now.astimezone(UTC), plans)
 
 
@@ -213,7 +256,12 @@ def check_pins(
 
 
 def _plan_image(
-    image: Image, pins: Sequence[Pin], listing: Listing, index: _Index, now: datetime
+    image: Image,
+    pins: Sequence[Pin],
+    listing: Listing,
+    index: _Index,
+    now: datetime,
+    withheld: Mapping[tuple[str, str], Withheld],
 ) -> ImagePlan:
     by_arch = _check_pins(image, pins)
     current = max(pins, key=lambda p: (p.version, -_arch_rank(p.arch)))
@@ -224,15 +272,47 @@ def _plan_image(
         draft.flags.add(Kind.MIXED_VERSIONS)
         listed = ", ".join(f"{a} {_label(p.python, p.version)}" for a, p in by_arch.items())
         draft.notes.append(f"the Dockerfile pins different releases per arch: {listed}")
-    flavour = _target_flavour(image, current.python, listing, draft)
+    default = _upstream_default(image.product, listing, now)
+    flavour = _target_flavour(image, current.python, default, draft)
     if image.frozen:
         newest = _choose(image, current, flavour, by_arch, index, now, _Draft())
         return _frozen(image, current, newest, draft)
+    if draft.mid_upload:
+        return _finish(image, current, None, (), draft)
     target = _choose(image, current, flavour, by_arch, index, now, draft)
     if target is None:
         target = _same_release(current, index, now)
-    changes = _changes(by_arch, target, index, draft) if target else ()
-    return _finish(image, current, target, changes, draft)
+    moved = draft.copy()  # what planning adds past here holds only if the move is proposed
+    changes = _changes(image, by_arch, target, index, moved) if target else ()
+    blocked = [withheld[k] for c in changes if (k := _proposes(c)) and k in withheld]
+    if target and blocked:
+        _hold(current, target, blocked, draft)
+        return _finish(image, current, None, (), draft)
+    return _finish(image, current, target, changes, moved)
+
+
+def _proposes(change: PinChange) -> tuple[str, str] | None:
+    if change.to_url is None or change.to_sha is None:
+        return None
+    return change.to_url.rsplit("/", 1)[-1], change.to_sha
+
+
+def _hold(current: Pin, target: _Target, blocked: Sequence[Withheld], draft: _Draft) -> None:
+    """The target needs an installer that failed verification: nothing moves."""
+    kept = _label(current.python, current.version)
+    for item in blocked:
+        if item.mismatch:
+            draft.flags.add(Kind.UNVERIFIED)
+            arch = next(
+                (a for a, i in target.installers.items() if i.filename == item.filename), "?"
+            )
+            draft.notes.append(
+                f"NOT VERIFIED: {arch}: {item.filename}: {item.reason}; not proposed, "
+                f"the pins stay at {kept}"
+            )
+        else:
+            reason = f"{item.filename} could not be verified: {item.reason}"
+            draft.waiting.append(Waiting(target.version.text, target.python, target.age, reason))
 
 
 def _arch_rank(arch: str) -> int:
@@ -286,34 +366,74 @@ def _check_integrity(by_arch: Mapping[str, Pin], index: _Index, draft: _Draft) -
             )
 
 
+@dataclass(frozen=True)
+class _Default:
+    """Upstream's default flavour as the primary arches' `-latest-` aliases publish it."""
+
+    flavour: str | None  # None: no primary alias, or unsettled
+    unsettled: str | None = None  # why upstream is mid-upload, if it is
+    age: timedelta = timedelta(0)  # since the newest primary alias changed
+
+
+def _upstream_default(product: Product, listing: Listing, now: datetime) -> _Default:
+    aliases = [
+        alias
+        for arch in PRIMARY_ARCHES
+        if (alias := listing.latest_alias(product, "Linux", arch)) is not None
+    ]
+    if not aliases:
+        return _Default(None)
+    age = now - datetime.fromtimestamp(max(a.mtime for a in aliases), UTC)
+    unlisted = [a for a in aliases if a.target is None]
+    if unlisted:
+        return _Default(None, f"{unlisted[0].filename} holds bytes no listed installer has", age)
+    named = {a.arch: a.target.python for a in aliases if a.target is not None}
+    if len(set(named.values())) > 1:
+        says = ", ".join(f"{arch} names {python}" for arch, python in named.items())
+        return _Default(None, f"the -latest- aliases disagree ({says})", age)
+    return _Default(next(iter(named.values())))
+
+
 def _target_flavour(
-    image: Image, current: str | None, listing: Listing, draft: _Draft
+    image: Image, current: str | None, default: _Default, draft: _Draft
 ) -> str | None:
-    default = _default_flavour(image.product, listing)
     if not image.follows_default:
-        if default and default != image.python and _newer_flavour(default, image.python):
+        newest = default.flavour
+        if newest and newest != image.python and _flavour_key(newest) > _flavour_key(image.python):
             draft.flags.add(Kind.NEW_FLAVOUR)
             draft.notes.append(
-                f"upstream's default flavour is now {default}; staying on {image.python} "
+                f"upstream's default flavour is now {newest}; staying on {image.python} "
                 "as the catalog pins it"
             )
         return image.python
     if current is None and image.product is not Product.MINICONDA3:
         return None  # Anaconda and old Miniconda names carry no flavour
-    return default or current
+    if default.unsettled:
+        _wait_for_upload(default, draft)
+        return current
+    if default.flavour and current and _flavour_key(default.flavour) < _flavour_key(current):
+        draft.notes.append(
+            f"upstream's -latest- alias names {default.flavour}, older than the pinned "
+            f"{current}: staying on {current} (set the image's python to move down)"
+        )
+        return current
+    return default.flavour or current
 
 
-def _newer_flavour(candidate: str, pinned: str) -> bool:
-    return int(candidate[2:]) > int(pinned[2:])
+def _wait_for_upload(default: _Default, draft: _Draft) -> None:
+    draft.mid_upload = True
+    reason = f"upstream is mid-upload: {default.unsettled}"
+    draft.waiting.append(Waiting("latest", None, default.age, reason))
+    if default.age >= ARCH_GRACE:
+        draft.notes.append(
+            f"UPLOAD STUCK: upstream has been mid-upload for {_age(default.age)}: "
+            f"{default.unsettled}; ask Anaconda, or pin the image's python"
+        )
 
 
-def _default_flavour(product: Product, listing: Listing) -> str | None:
-    # x86_64 first: an ended arch's alias stops moving and would name an old flavour.
-    for arch in BY_ARCH:
-        alias = listing.latest_alias(product, "Linux", arch)
-        if alias is not None and alias.target is not None:
-            return alias.target.python
-    return None
+def _flavour_key(flavour: str) -> tuple[int, int]:
+    """`py39` < `py310`: major digit, then minor as a number."""
+    return int(flavour[2:3]), int(flavour[3:] or 0)
 
 
 def _choose(
@@ -385,7 +505,7 @@ def _same_release(current: Pin, index: _Index, now: datetime) -> _Target | None:
 
 
 def _changes(
-    by_arch: Mapping[str, Pin], target: _Target, index: _Index, draft: _Draft
+    image: Image, by_arch: Mapping[str, Pin], target: _Target, index: _Index, draft: _Draft
 ) -> tuple[PinChange, ...]:
     changes = []
     for arch, pin in by_arch.items():
@@ -396,11 +516,10 @@ def _changes(
             continue
         if installer is None:
             changes.append(PinChange(arch, pin.url, None, pin.sha256, None))
-            last = index.last_for_arch(pin.product, target.python, arch) or pin.version
             draft.flags.add(Kind.DROP_ARCH)
             draft.notes.append(
-                f"{arch}: no installer for {target.version}; last was {last}. "
-                f"The bump drops {arch}; to keep it, set bot.allow to <{target.version.upstream}"
+                f"ARCH DROPPED: {arch}: no installer for {target.version}; "
+                f"{_keep_advice(image, pin, target, index)}"
             )
             if pin.format is not PinFormat.ARG_PAIR:
                 draft.notes.append(
@@ -422,6 +541,26 @@ def _changes(
                 )
             )
     return tuple(changes)
+
+
+def _keep_advice(image: Image, pin: Pin, target: _Target, index: _Index) -> str:
+    """How to keep the arch, from its last release: capping below the target alone would
+    pick an older release that lacks the arch too."""
+    last = index.last_for_arch(pin.product, target.python, pin.arch)
+    python = None
+    if last is None:  # the arch never had the target's flavour: stay on the pinned one
+        python = pin.python
+        last = index.last_for_arch(pin.product, pin.python, pin.arch) or pin.version
+    allow = f"<={last}"
+    if image.bot.allow is not None:
+        allow = f"{image.bot.allow.text},{allow}"
+    keep = (
+        f"set python to {python} and bot.allow to {allow}"
+        if python
+        else f"set bot.allow to {allow}"
+    )
+    last_text = _label(python, last) if python else last.text
+    return f"last was {last_text}. The bump drops {pin.arch}; to keep it, {keep}"
 
 
 def _headline(flags: set[Kind], fallback: Kind) -> tuple[Kind, tuple[Kind, ...]]:

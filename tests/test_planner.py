@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,14 +25,16 @@ from bot.planner import (
     Kind,
     PinChange,
     Plan,
+    Withheld,
     format_age,
+    is_loud,
     plan,
     plan_from_json,
     plan_to_json,
 )
 from bot.platforms import BY_ARCH
 from bot.upstream.listing import parse_listing
-from bot.upstream.model import Listing
+from bot.upstream.model import Listing, Product
 from tests.support.upstream_data import synthetic_entry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "upstream"
@@ -436,6 +439,7 @@ def test_checksum_changed_upstream_is_flagged_loudly() -> None:
     text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
     name = miniconda_file("py313", "25.3.1-1", "aarch64")
     file_entry(docs, name)["sha256"] = "d" * 64
+    alias(docs, "aarch64", name, "2025-04-10")  # upstream re-copies the default's alias too
     result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
     assert result.kind is Kind.CHECKSUM_CHANGED and result.alarming
     (change,) = result.changes
@@ -457,7 +461,8 @@ def test_s390x_ending_at_25_1_1_2_is_a_flagged_drop() -> None:
     }
     assert result.drop_platforms == ("linux/s390x",)
     assert any(
-        n.startswith("s390x: no installer for 25.3.1-1; last was 25.1.1-2") for n in result.notes
+        n.startswith("ARCH DROPPED: s390x: no installer for 25.3.1-1; last was 25.1.1-2")
+        for n in result.notes
     )
 
 
@@ -470,7 +475,8 @@ def test_ppc64le_ending_at_23_10_0_1_is_a_flagged_drop() -> None:
     assert to_labels(result)["ppc64le"] is None and to_labels(result)["s390x"] is None
     assert set(result.drop_platforms) == {"linux/ppc64le", "linux/s390x"}
     assert any(
-        n.startswith("ppc64le: no installer for 25.3.1-1; last was 23.10.0-1") for n in result.notes
+        n.startswith("ARCH DROPPED: ppc64le: no installer for 25.3.1-1; last was 23.10.0-1")
+        for n in result.notes
     )
 
 
@@ -489,6 +495,157 @@ def test_never_downgrades() -> None:
     text = dockerfile(miniconda_pins("py312", "25.3.1-1", ARCHES3[:2]), docs)
     image = {"name": "img", "python": "py312", "arches": ARCHES3[:2], "bot": {"allow": "<25"}}
     assert plan_one(image, text, docs).changes == ()
+
+
+def alias(docs: dict[str, dict[str, Any]], arch: str, target: str | None, date: str) -> None:
+    """Point the arch's `-latest-` alias at a listed file, or (None) at bytes not listed yet."""
+    name = f"Miniconda3-latest-Linux-{arch}.sh"
+    if target is None:
+        unlisted = synthetic_entry(f"Miniconda3-py314_25.5.0-0-Linux-{arch}.sh", date)
+        docs["miniconda"][name] = unlisted  # the versioned file itself is not uploaded yet
+    else:
+        docs["miniconda"][name] = dict(file_entry(docs, target))
+
+
+def test_mid_upload_aliases_wait_instead_of_falling_back_to_an_ended_arch() -> None:
+    """x86_64 and aarch64 carry new bytes whose files are not listed; s390x ended on py312."""
+    docs = newer_documents()
+    for arch in ARCHES3[:2]:
+        alias(docs, arch, None, "2025-05-31")
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.changes, result.to_python) == (Kind.WAITING, (), None)
+    (waiting,) = result.waiting
+    assert waiting.reason.startswith("upstream is mid-upload: Miniconda3-latest-Linux-x86_64.sh")
+    assert waiting.age == timedelta(days=1)
+    assert result.held and not result.needs_review
+
+
+def test_primary_aliases_naming_different_flavours_are_mid_upload() -> None:
+    docs = newer_documents()
+    alias(docs, "aarch64", miniconda_file("py312", "25.3.1-1", "aarch64"), "2025-04-10")
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.changes) == (Kind.WAITING, ())
+    assert "x86_64 names py313, aarch64 names py312" in result.waiting[0].reason
+
+
+def test_an_upload_stuck_for_days_is_said_loudly() -> None:
+    docs = newer_documents()
+    alias(docs, "x86_64", None, "2025-05-20")
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert result.kind is Kind.WAITING
+    assert [n for n in result.notes if is_loud(n)] == [
+        "UPLOAD STUCK: upstream has been mid-upload for 12d: Miniconda3-latest-Linux-x86_64.sh "
+        "holds bytes no listed installer has; ask Anaconda, or pin the image's python"
+    ]
+
+
+def test_a_default_line_never_moves_to_a_lower_python() -> None:
+    """Upstream points the primary aliases back at py312: a py313 line stays on py313."""
+    docs = newer_documents()
+    for arch in ARCHES3[:2]:
+        alias(docs, arch, miniconda_file("py312", "25.3.1-1", arch), "2025-04-10")
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.changes, result.to_python) == (Kind.UP_TO_DATE, (), None)
+    assert any(
+        "names py312, older than the pinned py313: staying on py313" in n for n in result.notes
+    )
+
+
+def test_the_catalog_may_ask_for_a_lower_line() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    result = plan_one({"name": "img", "python": "py312", "arches": ARCHES3[:2]}, text, docs)
+    assert (result.kind, result.to_python, result.to_version) == (
+        Kind.FLAVOUR_CHANGE, "py312", "25.3.1-1",
+    )  # fmt: skip
+
+
+_ADVICE = re.compile(
+    r"to keep it, set (?:python to (?P<python>\S+) and )?bot\.allow to (?P<allow>\S+)$"
+)
+
+
+@pytest.mark.parametrize("python", ["py312", "default"])
+def test_following_the_drop_arch_advice_keeps_the_arch(python: str) -> None:
+    """Two releases after s390x ended: advice built from the target would drop it again."""
+    docs = newer_documents()
+    add_miniconda(docs, "25.5.0-0", "2025-05-20", ("py312", "py313"), ARCHES3[:2], "py313")
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2"), docs)
+    image: dict[str, Any] = {"name": "img", "python": python, "bot": {"allow": ">=24"}}
+    first = plan_one(image, text, docs)
+    assert first.kind is Kind.DROP_ARCH and first.to_version == "25.5.0-0"
+    (note,) = [n for n in first.notes if n.startswith("ARCH DROPPED: s390x")]
+    advice = _ADVICE.search(note)
+    assert advice is not None, note
+    image["bot"]["allow"] = advice["allow"]
+    image["python"] = advice["python"] or python
+    again = plan_one(image, text, docs)
+    assert Kind.DROP_ARCH not in again.flags
+    assert all(c.to_url for c in again.changes)
+    assert advice["allow"] == ">=24,<=25.1.1-2"
+
+
+def test_an_installer_that_failed_verification_is_not_proposed() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2", ARCHES3[:2]), docs)
+    name = miniconda_file("py313", "25.3.1-1", "aarch64")
+    bad = Withheld(name, file_entry(docs, name)["sha256"], "upstream served other bytes", True)
+    result = plan(
+        make_catalog({"name": "img", "arches": ARCHES3[:2]}),
+        {"img": pins_of(text)},
+        make_listing(docs),
+        NOW,
+        withheld=[bad],
+    ).images[0]
+    assert (result.kind, result.changes, result.to_version) == (Kind.UNVERIFIED, (), None)
+    assert result.flags == (Kind.UNVERIFIED,)  # no bump, no flavour change: nothing moves
+    assert result.alarming and result.needs_review and result.held
+    assert [n for n in result.notes if is_loud(n)] == [
+        f"NOT VERIFIED: aarch64: {name}: upstream served other bytes; not proposed, "
+        "the pins stay at py312_25.1.1-2"
+    ]
+
+
+def test_an_installer_that_could_not_be_downloaded_waits() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2", ARCHES3[:2]), docs)
+    name = miniconda_file("py313", "25.3.1-1", "x86_64")
+    failed = Withheld(name, file_entry(docs, name)["sha256"], "upstream answered 503", False)
+    result = plan(
+        make_catalog({"name": "img", "arches": ARCHES3[:2]}),
+        {"img": pins_of(text)},
+        make_listing(docs),
+        NOW,
+        withheld=[failed],
+    ).images[0]
+    assert (result.kind, result.changes) == (Kind.WAITING, ())
+    assert not result.alarming and not result.needs_review and result.held
+    (waiting,) = result.waiting
+    assert (waiting.version, waiting.python) == ("25.3.1-1", "py313")
+    assert waiting.reason == f"{name} could not be verified: upstream answered 503"
+
+
+@pytest.mark.parametrize(
+    ("flags", "review"),
+    [
+        ((Kind.BUMP,), False),
+        ((Kind.MIXED_VERSIONS, Kind.BUMP), False),
+        ((Kind.WAITING,), False),
+        ((Kind.FLAVOUR_CHANGE, Kind.BUMP), True),
+        ((Kind.DROP_ARCH, Kind.BUMP), True),
+        ((Kind.CHECKSUM_CHANGED,), True),
+        ((Kind.STALE_HASH,), True),
+        ((Kind.UNVERIFIED,), True),
+    ],
+)
+def test_which_findings_need_review(flags: tuple[Kind, ...], review: bool) -> None:
+    image = ImagePlan("img", "d/Dockerfile", Product.MINICONDA3, flags[0], flags, "1.0.0-0",
+                      "py312", None, None, None)  # fmt: skip
+    assert image.needs_review is review
 
 
 # -- errors and the JSON form --------------------------------------------------------------
