@@ -5,6 +5,7 @@ import logging
 
 import pytest
 
+from bot.upstream.document import decode_files
 from bot.upstream.listing import parse_listing
 from bot.upstream.model import Product
 from bot.upstream.names import (
@@ -243,3 +244,64 @@ def test_listing_parse_does_not_depend_on_md5() -> None:
         parse_listing(with_md5, "x").installers
         == parse_listing(json.loads(json.dumps(docs)), "x").installers
     )
+
+
+# -- hostile values in a listing body: the entry is refused, the rest is used -------
+
+NAME = "Miniconda3-py311_23.5.2-0-Linux-x86_64.sh"
+OTHER = "Miniconda3-py311_23.5.2-0-Linux-aarch64.sh"
+
+
+def listing_of(body: str) -> tuple[list[str], dict[str, str]]:
+    """(filenames of usable installers, {refused filename: reason}) of one miniconda body."""
+    listing = parse_listing({"miniconda": decode_files(body.encode())}, "https://repo.anaconda.com")
+    return [i.filename for i in listing.installers], {e.filename: e.reason for e in listing.invalid}
+
+
+def body_with(raw_entry: str) -> str:
+    good = f'{{"sha256": "{SHA}", "size": 1, "mtime": 1.6e9}}'
+    return f'{{"{NAME}": {raw_entry}, "{OTHER}": {good}}}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (f'{{"sha256": "{SHA}", "size": 1, "mtime": 1e20}}', "mtime is not a time between 1970 and 9999"),
+        (f'{{"sha256": "{SHA}", "size": 1, "mtime": -1e15}}', "mtime is not a time between 1970 and 9999"),
+        (f'{{"sha256": "{SHA}", "size": 1, "mtime": -1}}', "mtime is not a time between 1970 and 9999"),
+        (f'{{"sha256": "{SHA}", "size": 1, "mtime": {"9" * 5000}}}', "mtime is a 5000-digit number"),
+        (f'{{"sha256": "{SHA}", "size": {"9" * 5000}, "mtime": 1.6e9}}', "size is a 5000-digit number"),
+        (f'{{"sha256": "{SHA}", "size": {2**50}, "mtime": 1.6e9}}', "size is not a positive integer below 1 TiB"),
+        (f'{{"sha256": "{SHA}", "size": 1, "mtime": 1.6e9, "x": {"[" * 50_000}{"]" * 50_000}}}',
+         "nested too deeply"),
+        (f'{{"sha256": "{SHA}", "size": 1, "size": 2, "mtime": 1.6e9}}', 'key "size" appears 2 times'),
+    ],
+    ids=["mtime-1e20", "mtime-minus-1e15", "mtime-negative", "mtime-5000-digits", "size-5000-digits",
+         "size-2-to-50", "deep-nesting", "duplicate-key"],
+)  # fmt: skip
+def test_a_hostile_value_refuses_its_entry_only(raw: str, reason: str) -> None:
+    usable, refused = listing_of(body_with(raw))
+    assert usable == [OTHER]
+    assert refused == {NAME: reason}
+
+
+def test_a_filename_listed_twice_is_refused_not_taken_from_its_last_value() -> None:
+    first = f'{{"sha256": "{SHA}", "size": 1, "mtime": 1.6e9}}'
+    second = first.replace(SHA, "b" * 64)
+    usable, refused = listing_of(f'{{"{NAME}": {first}, "{OTHER}": {first}, "{NAME}": {second}}}')
+    assert usable == [OTHER]
+    assert refused == {NAME: "listed 2 times"}
+
+
+def test_deep_nesting_outside_any_entry_value_is_still_a_named_error() -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        decode_files(("[" * 50_000 + "]" * 50_000).encode())
+
+
+def test_a_version_with_thousands_of_digits_is_not_an_installer() -> None:
+    name = f"Miniconda3-py311_{'9' * 5000}.1-0-Linux-x86_64.sh"
+    assert parse_installer_name(name) is None
+    listing = parse_listing(
+        {"miniconda": {name: {"sha256": SHA, "size": 1, "mtime": 1.0}}}, "https://repo.anaconda.com"
+    )
+    assert listing.installers == () and len(listing.unrecognized) == 1

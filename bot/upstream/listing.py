@@ -1,8 +1,11 @@
 """Turn raw `.files.json` documents into a validated `Listing`. Pure.
 
 Validation comes before trust: a filename must be strictly safe, a sha256 exactly
-64 lowercase hex digits, a size a positive integer and an mtime a finite number.
-Entries that fail are kept as `InvalidEntry` so they can be reported, never used.
+64 lowercase hex digits, a size a positive integer below 1 TiB and an mtime a time
+between 1970 and 9999 (so that every later date computation works). An entry the
+decoder refused (a duplicate key, a number of thousands of digits, deep nesting:
+see `document.py`) fails too. Entries that fail are kept as `InvalidEntry` so
+they can be reported, never used.
 """
 
 from __future__ import annotations
@@ -13,25 +16,39 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from bot.upstream.document import Duplicate, Refused
 from bot.upstream.model import Installer, InvalidEntry, LatestAlias, Listing
 from bot.upstream.names import parse_alias_name, parse_installer_name
 
 log = logging.getLogger(__name__)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MAX_SIZE = 2**40  # 1 TiB; the largest installer is about 1 GB
+MAX_MTIME = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
 
 
 def _entry_problem(entry: Any) -> str | None:
     # No filename check here: the installer and alias patterns admit only [A-Za-z0-9._-].
+    if isinstance(entry, Duplicate):
+        return f"listed {entry.count} times"
+    if isinstance(entry, Refused):
+        return entry.reason
     if not isinstance(entry, dict):
         return "entry is not an object"
+    for key, value in entry.items():
+        if isinstance(value, Duplicate):
+            return value.reason
+        if isinstance(value, Refused):
+            return f"{key} is {value.reason}"
     sha256, size, mtime = entry.get("sha256"), entry.get("size"), entry.get("mtime")
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         return "sha256 is not 64 lowercase hex digits"
-    if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
-        return "size is not a positive integer"
-    if isinstance(mtime, bool) or not isinstance(mtime, int | float) or not math.isfinite(mtime):
+    if isinstance(size, bool) or not isinstance(size, int) or not 0 < size < MAX_SIZE:
+        return "size is not a positive integer below 1 TiB"
+    if isinstance(mtime, bool) or not isinstance(mtime, int | float):
         return "mtime is not a number"
+    if not (math.isfinite(mtime) and 0 <= mtime <= MAX_MTIME):
+        return "mtime is not a time between 1970 and 9999"
     return None
 
 

@@ -37,6 +37,8 @@ def _product(text: str) -> Product:
 
 def parse_installer_name(filename: str) -> InstallerName | None:
     """The typed meaning of a versioned installer's filename, or None if it is not one."""
+    if not is_safe_filename(filename):  # also bounds the digits any version part can have
+        return None
     match = _INSTALLER.fullmatch(filename)
     if not match:
         return None
@@ -48,6 +50,8 @@ def parse_installer_name(filename: str) -> InstallerName | None:
 
 def parse_alias_name(filename: str) -> tuple[Product, str, str, str] | None:
     """(product, os, arch, ext) of a `-latest-` alias, or None if it is not one."""
+    if not is_safe_filename(filename):
+        return None
     match = _ALIAS.fullmatch(filename)
     if not match:
         return None
