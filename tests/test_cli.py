@@ -51,3 +51,33 @@ def test_registered_secrets_never_reach_messages_or_logs(caplog: pytest.LogCaptu
         logger.removeHandler(handler)
     assert "abcdefghijklmnop" not in caplog.text
     assert "ghp_aaaa" not in caplog.text
+
+
+def test_url_userinfo_is_masked_wherever_it_appears() -> None:
+    text = "GET https://bob:hunter2@mirror.example/miniconda/.files.json failed"
+    assert secrets.redact(text) == "GET https://***@mirror.example/miniconda/.files.json failed"
+    assert secrets.redact("clone https://x-access-token@github.com/o/r") == (
+        "clone https://***@github.com/o/r"
+    )
+    assert secrets.redact("mail bob@example.com at http://host/a@b") == (
+        "mail bob@example.com at http://host/a@b"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "An error occurred (AccessDeniedException) when calling the GetAuthorizationToken "
+        "operation: User is not authorized",
+        "The security token included in the request is invalid",
+        "no token provided; set GITHUB_TOKEN",
+    ],
+)
+def test_ordinary_words_after_token_are_not_masked(text: str) -> None:
+    assert secrets.redact(text) == text
+
+
+def test_token_shapes_are_still_masked() -> None:
+    assert secrets.redact("Authorization: Bearer abcdefghijklmnop") == "Authorization: Bearer ***"
+    assert secrets.redact("token 8f2c4e1a9b7d6c5e4f3a2b1c") == "token ***"
+    assert "ghp_" not in secrets.redact("uses ghp_" + "a" * 36)
