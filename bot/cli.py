@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from bot import __version__
 from bot.commands import COMMANDS
-from bot.errors import CondabotError
+from bot.errors import CondabotError, UsageError
 from bot.secrets import RedactingFilter, redact
 
 
@@ -37,11 +37,21 @@ def _configure_logging(verbosity: int) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
+def _verbosity(flags: int) -> int:
+    """-v flags, else CONDABOT_VERBOSE (0, 1 or 2)."""
+    raw = os.environ.get("CONDABOT_VERBOSE", "").strip()
+    if raw and not raw.isdigit():
+        raise UsageError(
+            f"CONDABOT_VERBOSE={raw!r} is not a verbosity", "set it to 0, 1 (info) or 2 (debug)"
+        )
+    return flags or int(raw or 0)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _configure_logging(args.verbose or int(os.environ.get("CONDABOT_VERBOSE", "0") or 0))
     try:
+        _configure_logging(_verbosity(args.verbose))
         code: int = args.func(args)
     except CondabotError as exc:
         print(f"condabot: error: {exc.message}", file=sys.stderr)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +83,53 @@ def test_token_shapes_are_still_masked() -> None:
     assert secrets.redact("Authorization: Bearer abcdefghijklmnop") == "Authorization: Bearer ***"
     assert secrets.redact("token 8f2c4e1a9b7d6c5e4f3a2b1c") == "token ***"
     assert "ghp_" not in secrets.redact("uses ghp_" + "a" * 36)
+
+
+# -- settings: a bad value is a one-line usage error, never a traceback ---------------
+
+NOTHING_LISTENS = "http://127.0.0.1:9"  # the discard port: a run that got this far fails fast
+
+
+def bad_file(tmp_path: Path) -> str:
+    path = tmp_path / "a-file"
+    path.write_text("not a directory")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "what"),
+    [
+        ({"CONDABOT_HTTP_TIMEOUT": "abc"}, [], "CONDABOT_HTTP_TIMEOUT='abc'"),
+        ({"CONDABOT_HTTP_CONNECT_TIMEOUT": "-1"}, [], "CONDABOT_HTTP_CONNECT_TIMEOUT='-1'"),
+        ({"CONDABOT_HTTP_RETRIES": "2.5"}, [], "CONDABOT_HTTP_RETRIES='2.5'"),
+        ({"CONDABOT_HTTP_BACKOFF": "nan"}, [], "CONDABOT_HTTP_BACKOFF='nan'"),
+        ({"CONDABOT_HTTP_DEADLINE": "0"}, [], "CONDABOT_HTTP_DEADLINE='0'"),
+        ({"CONDABOT_HTTP_REQUEST_DEADLINE": "inf"}, [], "CONDABOT_HTTP_REQUEST_DEADLINE='inf'"),
+        ({"CONDABOT_VERBOSE": "x"}, [], "CONDABOT_VERBOSE='x'"),
+        ({}, ["--upstream-url", "ftp://mirror.example"], "--upstream-url"),
+        ({}, ["--upstream-url", "mirror.example/conda"], "--upstream-url"),
+        ({}, ["--upstream-url", "http://127.0.0.1:99999"], "--upstream-url"),
+        ({}, ["--cache-dir", "FILE"], "is not a directory"),
+        ({"CONDABOT_CACHE_DIR": "FILE"}, [], "is not a directory"),
+    ],
+)  # fmt: skip
+def test_bad_settings_exit_2_with_one_line(
+    tmp_path: Path, env: dict[str, str], args: list[str], what: str
+) -> None:
+    env = {k: bad_file(tmp_path) if v == "FILE" else v for k, v in env.items()}
+    args = [bad_file(tmp_path) if a == "FILE" else a for a in args]
+    if "--cache-dir" not in args and "CONDABOT_CACHE_DIR" not in env:
+        args += ["--cache-dir", str(tmp_path / "cache")]
+    if "--upstream-url" not in args:
+        args += ["--upstream-url", NOTHING_LISTENS]
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "upstream", *args],
+        env={**os.environ, "CONDABOT_HTTP_RETRIES": "0", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert (result.returncode, result.stdout) == (2, ""), result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("condabot: error: ")
+    assert what in result.stderr

@@ -5,21 +5,23 @@ Nothing in requests is patched: every fault is produced by the mirror server.
 
 import json
 import time
+from email.utils import formatdate
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.errors import ListingError, UpstreamUnavailable
+from bot.errors import ListingError, UpstreamRefused, UpstreamUnavailable
 from bot.http import HttpPolicy, make_session
 from bot.upstream.source import HttpUpstream
 from tests.support.mirror import Fault, Mirror
+from tests.support.upstream_data import current_documents
 
 LISTING = "/miniconda/.files.json"
 
 
 def upstream(mirror: Mirror, cache: Path | None, **policy: float) -> HttpUpstream:
-    settings = HttpPolicy(read_timeout=1.0, backoff=0.05, **policy)  # type: ignore[arg-type]
+    settings = HttpPolicy(**{"read_timeout": 1.0, "backoff": 0.05, **policy})  # type: ignore[arg-type]
     return HttpUpstream(mirror.url, make_session(cache, settings), settings.timeout)
 
 
@@ -35,19 +37,25 @@ def test_fetches_both_listings_with_a_named_user_agent(mirror: Mirror, tmp_path:
 
 
 def test_second_poll_is_one_conditional_request_per_listing_with_no_body(
-    mirror: Mirror, tmp_path: Path
+    either_mirror: Mirror, tmp_path: Path
 ) -> None:
+    # A static server sends Last-Modified and no ETag: its listing must be kept and
+    # revalidated with If-Modified-Since, not downloaded in full on every poll.
+    mirror = either_mirror
     first = upstream(mirror, tmp_path).listing()
     mirror.hits.clear()
     second = upstream(mirror, tmp_path).listing()  # a new process would build a new session too
     assert second == first
     hits = mirror.requests()
-    assert [h.status for h in hits] == [304, 304]
-    assert all("If-None-Match" in h.headers for h in hits)
+    assert [h.status for h in hits] == [304, 304]  # asked every time, never served unasked
+    validator = "If-None-Match" if mirror.etags else "If-Modified-Since"
+    assert all(validator in h.headers for h in hits)
     assert mirror.body_bytes() == 0
 
 
-def test_changed_listing_is_fetched_again(mirror: Mirror, tmp_path: Path) -> None:
+def test_changed_listing_is_fetched_again(either_mirror: Mirror, tmp_path: Path) -> None:
+    # Published within the same second as the cached copy: no freshness heuristic may hide it.
+    mirror = either_mirror
     upstream(mirror, tmp_path).listing()
     entry = {"sha256": "b" * 64, "size": 10, "mtime": 2e9}
     mirror.publish_listing("miniconda", {"Miniconda3-py314_27.1.0-0-Linux-x86_64.sh": entry})
@@ -100,11 +108,80 @@ def test_persistent_5xx_gives_a_clear_final_error(mirror: Mirror, tmp_path: Path
     assert len(mirror.requests(LISTING)) == 3
 
 
-def test_404_is_final_and_not_retried(mirror: Mirror, tmp_path: Path) -> None:
-    mirror.reset()
-    with pytest.raises(UpstreamUnavailable, match=r"HTTP 404.*mirror of repo\.anaconda\.com"):
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [
+        (404, r"HTTP 404.*is --upstream-url a mirror of repo\.anaconda\.com"),
+        (410, r"HTTP 410.*is --upstream-url a mirror of repo\.anaconda\.com"),
+        (401, r"HTTP 401.*credentials"),
+        (403, r"HTTP 403.*credentials"),
+    ],
+)
+def test_refusals_are_final_with_their_own_code(
+    mirror: Mirror, tmp_path: Path, status: int, hint: str
+) -> None:
+    # Not "transient, rerun later": rerunning cannot help until the URL or credentials change.
+    mirror.inject(Fault(LISTING, status=status), times=5)
+    with pytest.raises(UpstreamRefused, match=hint) as err:
         upstream(mirror, tmp_path).listing()
-    assert len(mirror.requests()) == 1
+    assert err.value.exit_code == 16
+    assert f"{mirror.url}{LISTING}" in err.value.message
+    assert len(mirror.requests(LISTING)) == 1
+
+
+@pytest.mark.parametrize("value", ["soon", "-5"])
+def test_an_unreadable_retry_after_falls_back_to_backoff(
+    mirror: Mirror, tmp_path: Path, value: str
+) -> None:
+    mirror.inject(Fault(LISTING, status=429, headers=(("Retry-After", value),)))
+    assert upstream(mirror, tmp_path).listing().installers
+    assert [h.status for h in mirror.requests(LISTING)] == [429, 200]
+
+
+@pytest.mark.parametrize("value", ["soon", "-5"])
+def test_persistent_503_with_an_unreadable_retry_after_is_unavailable(
+    mirror: Mirror, tmp_path: Path, value: str
+) -> None:
+    mirror.inject(Fault(LISTING, status=503, headers=(("Retry-After", value),)), times=10)
+    with pytest.raises(UpstreamUnavailable) as err:
+        upstream(mirror, tmp_path, retries=2).listing()
+    assert err.value.message == f"{mirror.url}{LISTING}: HTTP 503 after every retry; rerun later"
+    assert len(mirror.requests(LISTING)) == 3
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/miniconda/.files.json",
+        "http://127.0.0.1:99999/miniconda/.files.json",
+        "gopher://127.0.0.1/",
+    ],
+)
+def test_a_redirect_nowhere_sane_is_refused(mirror: Mirror, tmp_path: Path, location: str) -> None:
+    mirror.inject(Fault(LISTING, status=302, headers=(("Location", location),)), times=5)
+    with pytest.raises(UpstreamRefused, match="redirected to") as err:
+        upstream(mirror, tmp_path).listing()
+    assert err.value.exit_code == 16
+    assert location in err.value.message and "\n" not in err.value.message
+    assert len(mirror.requests(LISTING)) == 1
+
+
+def test_a_redirect_loop_is_refused(mirror: Mirror, tmp_path: Path) -> None:
+    mirror.inject(Fault(LISTING, status=302, headers=(("Location", LISTING),)), times=100)
+    with pytest.raises(UpstreamRefused, match="redirects") as err:
+        upstream(mirror, tmp_path).listing()
+    assert err.value.exit_code == 16
+    assert len(mirror.requests(LISTING)) <= 11
+
+
+def test_a_redirect_within_the_mirror_is_followed(mirror: Mirror, tmp_path: Path) -> None:
+    moved = mirror.resource(LISTING)
+    assert moved is not None
+    mirror.publish("/moved/miniconda.json", moved.body, moved.content_type)
+    mirror.inject(Fault(LISTING, status=301, headers=(("Location", "/moved/miniconda.json"),)))
+    assert upstream(mirror, tmp_path).listing().installers
+    assert mirror.requests("/moved/miniconda.json")[0].status == 200
 
 
 def test_truncated_body_is_fetched_again(mirror: Mirror, tmp_path: Path) -> None:
@@ -152,7 +229,10 @@ def test_a_bad_body_is_not_kept_for_revalidation(mirror: Mirror, tmp_path: Path)
     # next poll would revalidate it into a 304 and fail forever.
     good = mirror.resource(LISTING)
     assert good is not None
-    validators = (("ETag", good.etag), ("Last-Modified", good.last_modified))
+    validators = (
+        ("ETag", good.etag),
+        ("Last-Modified", formatdate(good.last_modified, usegmt=True)),
+    )
     mirror.inject(
         Fault(LISTING, body=b"{broken", content_type="application/json", headers=validators)
     )
@@ -167,6 +247,66 @@ def test_an_oversized_listing_is_refused_before_it_is_held(mirror: Mirror, tmp_p
     source.max_bytes = 100_000  # the real listings are ~190 kB together; each is bigger than this
     with pytest.raises(ListingError, match="over 100000"):
         source.listing()
+
+
+def test_a_body_that_cannot_be_decompressed_is_a_listing_error(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    mirror.inject(Fault(LISTING, headers=(("Content-Encoding", "gzip"),)))
+    with pytest.raises(ListingError, match="cannot be decompressed") as err:
+        upstream(mirror, tmp_path).listing()
+    assert err.value.exit_code == 5
+
+
+def test_a_body_that_stalls_after_the_headers_is_fetched_again(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    mirror.inject(Fault(LISTING, stall=3.0))
+    started = time.monotonic()
+    assert upstream(mirror, tmp_path).listing().installers  # read timeout: 1 s
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_body_that_always_stalls_is_unavailable(mirror: Mirror, tmp_path: Path) -> None:
+    mirror.inject(Fault(LISTING, stall=5.0), times=5)
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable, match="stalled") as err:
+        upstream(mirror, tmp_path).listing()
+    assert err.value.exit_code == 4
+    assert time.monotonic() - started < 5.0
+
+
+@pytest.mark.parametrize("headers_too", [False, True], ids=["body", "headers-and-body"])
+def test_a_trickling_answer_is_cut_at_the_request_deadline(
+    mirror: Mirror, tmp_path: Path, headers_too: bool
+) -> None:
+    # Every byte arrives well within the read timeout: only a total deadline ends this.
+    mirror.inject(Fault(LISTING, trickle=0.05, trickle_headers=headers_too), times=20)
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable, match=r"1\.5 s request deadline") as err:
+        upstream(mirror, tmp_path, request_deadline=1.5).listing()
+    assert err.value.exit_code == 4
+    assert time.monotonic() - started < 4.0
+
+
+def test_the_run_deadline_bounds_every_retry_and_wait(mirror: Mirror, tmp_path: Path) -> None:
+    mirror.inject(Fault(LISTING, status=503, headers=(("Retry-After", "1"),)), times=50)
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable, match=r"2 s run deadline") as err:
+        upstream(mirror, tmp_path, retries=20, run_deadline=2).listing()
+    assert err.value.exit_code == 4
+    assert time.monotonic() - started < 3.5
+    # Once the deadline has passed no retry is left: about 6 tries in 2 s, not all 21.
+    assert len(mirror.requests(LISTING)) <= 8
+
+
+def test_the_run_deadline_spans_every_request_of_the_run(mirror: Mirror, tmp_path: Path) -> None:
+    mirror.inject(Fault("/miniconda/.files.json", delay=1.2))
+    mirror.inject(Fault("/archive/.files.json", delay=1.2))
+    started = time.monotonic()
+    with pytest.raises(UpstreamUnavailable, match=r"/archive/\.files\.json: .*2 s run deadline"):
+        upstream(mirror, tmp_path, read_timeout=5, run_deadline=2).listing()
+    assert time.monotonic() - started < 3.0
 
 
 def test_connection_refused_is_unavailable(tmp_path: Path) -> None:
@@ -226,3 +366,92 @@ def test_cli_errors_are_one_line_with_exit_codes(
     assert err.count("\n") == 1 and err.startswith("condabot: error: ")
     code, _, err = run(capsys, mirror, tmp_path, "--python", "three")
     assert code == 2 and "not a Python flavour" in err
+
+
+# -- hostile listing values: skip the entry, keep the rest --------------------------
+
+NEWEST = "Miniconda3-py314_99.0.0-0-Linux-x86_64.sh"
+SHA_C, SHA_D = "c" * 64, "d" * 64
+GOOD = f'{{"sha256": "{SHA_C}", "size": 100, "mtime": 1.9e9}}'
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (f'{{"sha256": "{SHA_C}", "size": 100, "mtime": 1e20}}', "mtime"),
+        (f'{{"sha256": "{SHA_C}", "size": 100, "mtime": -1e15}}', "mtime"),
+        (f'{{"sha256": "{SHA_C}", "size": {"9" * 5000}, "mtime": 1.9e9}}', "5000-digit"),
+        (f'{{"sha256": {"[" * 100_000}{"]" * 100_000}, "size": 1, "mtime": 1.9e9}}', "nested"),
+        (f'{{"sha256": "{SHA_C}", "sha256": "{SHA_D}", "size": 100, "mtime": 1.9e9}}', "sha256"),
+        (f'{GOOD}, "{NEWEST}": {GOOD.replace(SHA_C, SHA_D)}', "listed 2 times"),
+    ],
+    ids=["mtime-1e20", "mtime-minus-1e15", "5000-digit-size", "deep-nesting", "duplicate-key",
+         "duplicate-filename"],
+)  # fmt: skip
+def test_a_hostile_entry_is_skipped_with_a_warning_and_the_rest_is_used(
+    mirror: Mirror, tmp_path: Path, capsys: pytest.CaptureFixture[str], raw: str, reason: str
+) -> None:
+    text = json.dumps(current_documents()["miniconda"])
+    mirror.publish(LISTING, f'{{"{NEWEST}": {raw}, {text[1:]}'.encode(), "application/json")
+    code, out, err = run(capsys, mirror, tmp_path, "--product", "miniconda3", "--os", "Linux")
+    assert code == 0, err
+    assert "99.0.0-0" not in out
+    assert "26.5.3-1" in out
+    warning = next(line for line in err.splitlines() if NEWEST in line)
+    assert warning.startswith(f"condabot: WARNING: ignoring miniconda/{NEWEST}: ")
+    assert reason in warning and len(warning) < 200
+
+
+# -- mirror credentials -------------------------------------------------------------
+
+PASSWORD = "s3cr3t-mirror-pw"
+
+
+def with_credentials(mirror: Mirror, password: str = PASSWORD) -> str:
+    return mirror.url.replace("http://", f"http://bob:{password}@")
+
+
+def test_mirror_credentials_reach_the_mirror_and_never_the_output(
+    mirror: Mirror, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mirror.credentials = ("bob", PASSWORD)
+    args = ["upstream", "--json", "--product", "miniconda3", "--cache-dir", str(tmp_path)]
+    code = main(["-vv", *args, "--upstream-url", with_credentials(mirror)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert PASSWORD not in out + err and "bob:" not in out + err
+    # Installer URLs go into Dockerfiles and pull requests: never with credentials in them.
+    assert all(row["url"].startswith(f"{mirror.url}/miniconda/") for row in json.loads(out))
+    assert all(h.headers.get("Authorization", "").startswith("Basic ") for h in mirror.requests())
+
+
+@pytest.mark.parametrize(
+    ("password", "fault", "code", "hint"),
+    [
+        ("wrong-password", None, 16, "refused the credentials in --upstream-url"),
+        (PASSWORD, Fault(LISTING, status=503), 4, "HTTP 503 after every retry"),
+        (PASSWORD, Fault(LISTING, status=404), 16, "HTTP 404"),
+        (PASSWORD, Fault(LISTING, status=302, headers=(("Location", "ftp://x/"),)), 16, "redirected"),
+    ],
+    ids=["refused", "unavailable", "not-found", "bad-redirect"],
+)  # fmt: skip
+def test_upstream_errors_never_print_mirror_credentials(
+    mirror: Mirror,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    password: str,
+    fault: Fault | None,
+    code: int,
+    hint: str,
+) -> None:
+    mirror.credentials = ("bob", PASSWORD)
+    if fault:
+        mirror.inject(fault, times=10)
+    url = with_credentials(mirror, password)
+    got = main(["-vv", "upstream", "--upstream-url", url, "--cache-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert got == code
+    assert password not in out + err and "bob:" not in out + err
+    final = err.splitlines()[-1]
+    assert final.startswith("condabot: error: ") and hint in final
+    assert f"{mirror.url}{LISTING}" in final

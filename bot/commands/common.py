@@ -6,7 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
-from bot.http import HttpPolicy, default_cache_dir, make_session
+from bot.errors import UsageError
+from bot.http import HttpPolicy, default_cache_dir, make_session, url_problem
 from bot.upstream.model import Listing
 from bot.upstream.source import DEFAULT_UPSTREAM, HttpUpstream
 
@@ -26,6 +27,17 @@ def add_upstream_options(parser: argparse.ArgumentParser) -> None:
 
 
 def upstream_from_args(args: argparse.Namespace) -> HttpUpstream:
+    """The upstream source the settings name; a bad setting is a UsageError (exit 2).
+
+    Credentials given in the URL are kept for the mirror's origin: every session
+    from `make_session` sends them there, and no printed URL carries them.
+    """
+    problem = url_problem(args.upstream_url)
+    if problem:
+        raise UsageError(
+            f"--upstream-url {args.upstream_url!r} cannot be used: {problem}",
+            "give the root of repo.anaconda.com or of a mirror of it, e.g. https://repo.anaconda.com",
+        )
     policy = HttpPolicy.from_env()
     session = make_session(args.cache_dir or default_cache_dir(), policy)
     return HttpUpstream(args.upstream_url, session, policy.timeout)

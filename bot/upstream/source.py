@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -10,7 +9,9 @@ from typing import Any, Protocol
 import requests
 
 from bot.errors import ListingError, UpstreamUnavailable
-from bot.http import HttpPolicy
+from bot.http import HttpPolicy, split_credentials
+from bot.upstream.document import DocumentError, decode_files
+from bot.upstream.failures import deadline_error, request_error, status_error
 from bot.upstream.listing import parse_listing
 from bot.upstream.model import DIRECTORIES, Listing
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_UPSTREAM = "https://repo.anaconda.com"
 LISTING_NAME = ".files.json"
-_BODY_RETRIES = 2  # a body cut off mid-transfer is worth fetching again
+_BODY_TRIES = 3  # a body cut off or stalled mid-transfer is worth fetching again
 MAX_LISTING_BYTES = 64 * 1024 * 1024  # real listings are well under 1 MiB
 
 
@@ -34,6 +35,12 @@ class HttpUpstream:
     session: requests.Session
     timeout: tuple[float, float] = HttpPolicy().timeout
     max_bytes: int = MAX_LISTING_BYTES
+
+    def __post_init__(self) -> None:
+        # Credentials in the URL are kept for the mirror's origin (every session of
+        # make_session sends them there), so that no URL the bot prints or writes
+        # (errors, installer URLs in Dockerfiles and pull requests) carries them.
+        self.base_url = split_credentials(self.base_url)
 
     def listing_url(self, directory: str) -> str:
         return f"{self.base_url.rstrip('/')}/{directory}/{LISTING_NAME}"
@@ -54,17 +61,27 @@ class HttpUpstream:
 
     def document(self, directory: str) -> dict[str, Any]:
         url = self.listing_url(directory)
-        for attempt in range(_BODY_RETRIES + 1):
+        for attempt in range(1, _BODY_TRIES + 1):
             response = self._get(url)
             try:
                 body = self._read(url, response)
-            except requests.exceptions.ChunkedEncodingError as exc:
-                if attempt == _BODY_RETRIES:
-                    raise UpstreamUnavailable(
-                        f"{url}: the response body was cut off {attempt + 1} times",
-                        "rerun later",
-                    ) from exc
-                continue
+            except requests.exceptions.ContentDecodingError as exc:
+                raise request_error(url, exc, self.session) from exc
+            except (
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ConnectionError,
+            ) as exc:
+                late = deadline_error(url, self.session)
+                if late is None and attempt < _BODY_TRIES:
+                    continue
+                what = (
+                    "cut off"
+                    if isinstance(exc, requests.exceptions.ChunkedEncodingError)
+                    else "stalled"
+                )
+                raise late or UpstreamUnavailable(
+                    f"{url}: the response body was {what} {attempt} times", "rerun later"
+                ) from exc
             try:
                 return _decode(url, response, body)
             except ListingError:
@@ -92,29 +109,12 @@ class HttpUpstream:
             response = self.session.get(
                 url, headers={"Cache-Control": "max-age=0"}, stream=True, timeout=self.timeout
             )
-        except requests.exceptions.RetryError as exc:
-            raise UpstreamUnavailable(
-                f"{url}: still failing after every retry ({_reason(exc)})", "rerun later"
-            ) from exc
-        except requests.exceptions.Timeout as exc:
-            raise UpstreamUnavailable(
-                f"{url}: timed out after every retry",
-                "check the network or --upstream-url, then rerun",
-            ) from exc
-        except requests.exceptions.ConnectionError as exc:
-            raise UpstreamUnavailable(
-                f"{url}: cannot connect ({_reason(exc)})",
-                "check the network or --upstream-url, then rerun",
-            ) from exc
-        if response.status_code in (429, 500, 502, 503, 504):
-            wait = response.headers.get("Retry-After")
-            hint = f"upstream asks to wait {wait}s; rerun later" if wait else "rerun later"
-            raise UpstreamUnavailable(f"{url}: HTTP {response.status_code} after every retry", hint)
-        if response.status_code != 200:
-            raise UpstreamUnavailable(
-                f"{url}: HTTP {response.status_code}",
-                "is --upstream-url a mirror of repo.anaconda.com?",
-            )
+        except requests.exceptions.RequestException as exc:
+            raise request_error(url, exc, self.session) from exc
+        error = status_error(url, response, self.session)
+        if error is not None:
+            response.close()
+            raise error
         return response
 
     def _forget(self, url: str) -> None:
@@ -133,20 +133,11 @@ def _decode(url: str, response: requests.Response, body: bytes) -> dict[str, Any
     if not body.strip():
         raise ListingError(f"{url}: empty response body", "rerun later; report it if it persists")
     try:
-        document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        where = f" at byte {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+        document = decode_files(body)
+    except DocumentError as exc:
         raise ListingError(
-            f"{url}: malformed or truncated JSON{where} ({len(body)} bytes)",
-            "rerun later; report it if it persists",
+            f"{url}: {exc} ({len(body)} bytes)", "rerun later; report it if it persists"
         ) from exc
-    if not isinstance(document, dict):
-        raise ListingError(f"{url}: expected a JSON object of files, got {type(document).__name__}")
     if not document:
         raise ListingError(f"{url}: the listing is empty", "rerun later; report it if it persists")
     return document
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc.args[0] if exc.args else exc)
-    return text.split(": ")[-1][:160] or type(exc).__name__

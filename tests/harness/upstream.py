@@ -28,3 +28,12 @@ def mirror(mirror_server: Mirror) -> Mirror:
     mirror_server.reset()
     publish_upstream(mirror_server, current_documents())
     return mirror_server
+
+
+@pytest.fixture(params=[True, False], ids=["etag-and-last-modified", "last-modified-only"])
+def either_mirror(request: pytest.FixtureRequest, mirror_server: Mirror) -> Mirror:
+    """The mirror as a CDN (ETag and Last-Modified), then as a plain static server
+    (Last-Modified only, like many corporate mirrors)."""
+    mirror_server.reset(etags=request.param)
+    publish_upstream(mirror_server, current_documents())
+    return mirror_server

@@ -2,19 +2,26 @@
 
 It serves what it is given (listings, installers), answers conditional requests
 with 304 like a real CDN, counts every request and body byte, and injects faults
-on demand: an error status (with headers such as Retry-After), a slow answer, a
-truncated body, or HTML in place of JSON.
+on demand: an error status (with headers such as Retry-After, or a redirect's
+Location), a slow answer, a body that stalls after the headers or trickles in a
+byte at a time, a truncated body, or HTML in place of JSON.
+
+Two kinds of server: with `etags=True` (the default) it sends ETag and
+Last-Modified, like a CDN; with `etags=False` only Last-Modified, like a plain
+static server or many corporate mirrors. With `credentials` set it asks for HTTP
+basic authentication on every path.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -24,7 +31,7 @@ class Resource:
     body: bytes
     content_type: str
     etag: str
-    last_modified: str
+    last_modified: float  # POSIX seconds, whole: HTTP dates have no finer grain
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,9 @@ class Fault:
     truncate_to: int | None = None  # send only this many body bytes, then close
     body: bytes | None = None
     content_type: str = "text/html"
+    stall: float = 0.0  # seconds of silence between the headers and the body
+    trickle: float = 0.0  # seconds between single bytes of the answer
+    trickle_headers: bool = False  # trickle the status line and headers too, not only the body
 
 
 @dataclass(frozen=True)
@@ -48,12 +58,15 @@ class Hit:
 
 
 class Mirror:
-    def __init__(self) -> None:
+    def __init__(self, etags: bool = True) -> None:
         self._resources: dict[str, Resource] = {}
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self.hits: list[Hit] = []
         self._server: ThreadingHTTPServer | None = None
+        self.etags = etags
+        self.credentials: tuple[str, str] | None = None
+        self.generation = 0  # bumped by reset(): a trickling answer of an earlier test stops
 
     # -- content -------------------------------------------------------------
     def publish(
@@ -61,9 +74,15 @@ class Mirror:
     ) -> None:
         etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
         with self._lock:
-            self._resources[path] = Resource(
-                body, content_type, etag, formatdate(time.time(), usegmt=True)
-            )
+            previous = self._resources.get(path)
+            # A change within the same second still gets a later Last-Modified, as a
+            # server's clock would show a moment later: If-Modified-Since must see it.
+            modified = float(int(time.time()))
+            if previous is not None and previous.body != body:
+                modified = max(modified, previous.last_modified + 1)
+            elif previous is not None:
+                modified = previous.last_modified
+            self._resources[path] = Resource(body, content_type, etag, modified)
 
     def publish_listing(self, directory: str, document: dict[str, Any]) -> None:
         body = json.dumps(document, indent=1, sort_keys=True).encode()
@@ -77,11 +96,14 @@ class Mirror:
         with self._lock:
             self._faults.extend([fault] * times)
 
-    def reset(self) -> None:
+    def reset(self, etags: bool = True) -> None:
         with self._lock:
             self._resources.clear()
             self._faults.clear()
             self.hits.clear()
+            self.etags = etags
+            self.credentials = None
+            self.generation += 1
 
     # -- observations --------------------------------------------------------
     def requests(self, path: str | None = None) -> list[Hit]:
@@ -140,8 +162,13 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             fault = mirror._take_fault(path)
+            self.fault = fault
             if fault and fault.delay:
                 time.sleep(fault.delay)
+            if mirror.credentials and not self._authorized(mirror.credentials):
+                challenge = {"WWW-Authenticate": 'Basic realm="mirror"'}
+                self._send(401, b"authentication required\n", "text/plain", challenge)
+                return
             if fault and (fault.status != 200 or fault.body is not None):
                 self._send(fault.status, fault.body or b"", fault.content_type, dict(fault.headers))
                 return
@@ -156,17 +183,31 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             length = len(body)
             if fault and fault.truncate_to is not None:
                 body = body[: fault.truncate_to]
-            self._send(200, body, resource.content_type, self._validators(resource), length)
+            headers = {**self._validators(resource), **dict(fault.headers if fault else ())}
+            self._send(200, body, resource.content_type, headers, length)
+
+        def _authorized(self, credentials: tuple[str, str]) -> bool:
+            expected = base64.b64encode(":".join(credentials).encode()).decode()
+            return self.headers.get("Authorization") == f"Basic {expected}"
 
         def _not_modified(self, resource: Resource) -> bool:
             tag = self.headers.get("If-None-Match")
-            if tag is not None:
+            if tag is not None and mirror.etags:
                 return resource.etag in [t.strip() for t in tag.split(",")]
-            return self.headers.get("If-Modified-Since") == resource.last_modified
+            since = self.headers.get("If-Modified-Since")
+            if since is None:
+                return False
+            try:
+                return resource.last_modified <= parsedate_to_datetime(since).timestamp()
+            except (TypeError, ValueError):
+                return False  # an unreadable date: answer in full, as servers do
 
         @staticmethod
         def _validators(resource: Resource) -> dict[str, str]:
-            return {"ETag": resource.etag, "Last-Modified": resource.last_modified}
+            validators = {"Last-Modified": formatdate(resource.last_modified, usegmt=True)}
+            if mirror.etags:
+                validators["ETag"] = resource.etag
+            return validators
 
         def _send(
             self,
@@ -179,6 +220,7 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             sent = b"" if self.command == "HEAD" else body
             # Recorded before the answer leaves, so a client that has it sees it logged.
             mirror._record(Hit(self.command, self.path, status, len(sent), dict(self.headers)))
+            fault: Fault | None = getattr(self, "fault", None)
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
@@ -186,12 +228,29 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                     self.send_header("Content-Length", str(len(body) if length is None else length))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
-                self.end_headers()
-                if sent:
+                if fault and fault.trickle and fault.trickle_headers:
+                    head, self._headers_buffer = b"".join(self._headers_buffer) + b"\r\n", []
+                    sent = head + sent
+                else:
+                    self.end_headers()
+                if fault and fault.stall:
+                    time.sleep(fault.stall)
+                if fault and fault.trickle:
+                    self._trickle(sent, fault.trickle)
+                elif sent:
                     self.wfile.write(sent)
             except (BrokenPipeError, ConnectionResetError):
                 self.close_connection = True  # the client gave up (e.g. timed out)
-            if length is not None and length != len(body):
+            if (length is not None and length != len(body)) or (fault and fault.trickle):
                 self.close_connection = True
+
+        def _trickle(self, data: bytes, pause: float) -> None:
+            """One byte at a time; stops when the client leaves or the mirror is reset."""
+            generation = mirror.generation
+            for i in range(len(data)):
+                if mirror.generation != generation:
+                    return
+                self.wfile.write(data[i : i + 1])
+                time.sleep(pause)
 
     return Handler
