@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MAX_SIZE = 2**40  # 1 TiB; the largest installer is about 1 GB
 MAX_MTIME = 253402300799  # 9999-12-31T23:59:59Z, the last second a datetime can hold
+_MARKERS = frozenset({Refused, Duplicate})
 
 
 def _entry_problem(entry: Any) -> str | None:
@@ -35,11 +36,8 @@ def _entry_problem(entry: Any) -> str | None:
         return entry.reason
     if not isinstance(entry, dict):
         return "entry is not an object"
-    for key, value in entry.items():
-        if isinstance(value, Duplicate):
-            return value.reason
-        if isinstance(value, Refused):
-            return f"{key} is {value.reason}"
+    if not _MARKERS.isdisjoint(map(type, entry.values())):  # the common case, cheaply
+        return _refused_value(entry)
     sha256, size, mtime = entry.get("sha256"), entry.get("size"), entry.get("mtime")
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         return "sha256 is not 64 lowercase hex digits"
@@ -50,6 +48,11 @@ def _entry_problem(entry: Any) -> str | None:
     if not (math.isfinite(mtime) and 0 <= mtime <= MAX_MTIME):
         return "mtime is not a time between 1970 and 9999"
     return None
+
+
+def _refused_value(entry: dict[str, Any]) -> str:
+    key, value = next((k, v) for k, v in entry.items() if isinstance(v, Refused))
+    return value.reason if isinstance(value, Duplicate) else f"{key} is {value.reason}"
 
 
 def parse_listing(documents: Mapping[str, Mapping[str, Any]], base_url: str) -> Listing:
