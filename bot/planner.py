@@ -464,9 +464,10 @@ def _choose(
             continue
         age = now - datetime.fromtimestamp(max(i.mtime for i in present.values()), UTC)
         if age < policy.min_release_age:
-            draft.waiting.append(
-                Waiting(version.text, flavour, age, f"younger than {_age(policy.min_release_age)}")
-            )
+            reason = f"younger than {_age(policy.min_release_age)}"
+            if age < timedelta(0):
+                reason = "dated after the planning time"  # a listing from the future, or --now
+            draft.waiting.append(Waiting(version.text, flavour, age, reason))
             continue
         late = [a for a in by_arch if a not in installers]
         if late and age < ARCH_GRACE:

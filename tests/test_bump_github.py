@@ -70,7 +70,7 @@ def expected_dockerfile(world: BumpWorld) -> bytes:
 
     assert main(["bump", "--local", "--catalog", str(world.clone / "dockerfiles/images.yaml"),
                  "--upstream-url", world.mirror.url, "--cache-dir", str(world.workdir / "c2"),
-                 "--now", world.now]) == 0  # fmt: skip
+                 "--now", world.now, "--accept-review"]) == 0  # fmt: skip
     return (world.clone / DOCKERFILE).read_bytes()
 
 

@@ -198,7 +198,7 @@ class Lifecycle(RuleBasedStateMachine):
         clone = self.world.clone
         assert main(["bump", "--local", "--catalog", str(clone / "dockerfiles/images.yaml"),
                      "--upstream-url", self.mirror.url, "--cache-dir", str(self.world.workdir / "c2"),
-                     "--now", self.world.now]) == 0  # fmt: skip
+                     "--now", self.world.now, "--accept-review"]) == 0  # fmt: skip
         return (clone / DOCKERFILE).read_bytes()
 
 

@@ -420,6 +420,15 @@ def test_too_young_release_waits_and_shows_its_age() -> None:
     assert format_age(waiting.age) == "3d6h"
 
 
+def test_a_release_dated_after_the_planning_time_says_so() -> None:
+    docs = newer_documents()
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2", ARCHES3[:2]), docs)
+    image = {"name": "img", "python": "py312", "arches": ARCHES3[:2]}
+    result = plan_one(image, text, docs, now=datetime(2025, 4, 9, tzinfo=UTC))
+    assert (result.kind, result.changes) == (Kind.WAITING, ())
+    assert result.waiting[0].reason == "dated after the planning time"
+
+
 def test_too_young_release_falls_back_to_an_older_eligible_one() -> None:
     docs = newer_documents()
     text = dockerfile(miniconda_pins("py312", "24.1.2-0", ARCHES3[:2]), docs)

@@ -3,19 +3,30 @@
 Modes are one mutually exclusive group: `--local` rewrites the working tree. A pull
 request mode (`--repo OWNER/NAME`) joins the group and reuses `make_plan` and
 `plan_edits`: the same FileEdits, committed through the forge instead of written here.
+
+Before any edit is computed, every installer the plan proposes is verified (`bot.verify`;
+not with `--dry-run` or `--no-verify`) and the plan remade without those that failed.
+`--local` writes what it may, then exits 17 (`NeedsReview`) when a change needs a human,
+so that `bump --local && git commit` never takes changed installer bytes unseen.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.commands.plan import Planned, add_plan_options, make_plan
-from bot.errors import UsageError
-from bot.planner import Plan, is_loud
+from bot.errors import CondabotError, NeedsReview, UsageError
+from bot.http import HttpPolicy, default_cache_dir
+from bot.planner import Kind, Plan, format_age, is_loud
+from bot.verify import Verifier, proposals
 from bot.writer import FileEdit, plan_edits, write_edits
+
+if TYPE_CHECKING:
+    from bot.forge.model import PullRequest, Snapshot
 
 
 def add_parser(subparsers: Any) -> None:
@@ -33,7 +44,21 @@ def add_parser(subparsers: Any) -> None:
         metavar="OWNER/NAME",
         help="open or update one pull request per image group on GitHub (token: GITHUB_TOKEN)",
     )
-    parser.add_argument("--dry-run", action="store_true", help="print every action, write nothing")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print every action; write and download nothing"
+    )
+    parser.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="propose installers without downloading each once to check its size and sha256",
+    )
+    parser.add_argument(
+        "--accept-review",
+        action="store_true",
+        help="with --local: exit 0 although a change needs review (flavour change, dropped "
+        "arch, changed checksum, stale hash); an installer that failed verification still "
+        "exits 17",
+    )
     parser.add_argument("--base", help="base branch (default: the checkout's branch)")
     parser.add_argument("--max-open", type=int, default=10, help="most open bot PRs (10)")
     parser.add_argument("--max-new", type=int, default=5, help="most new PRs per run (5)")
@@ -47,33 +72,94 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    planned = make_plan(args)
+    planned, failures = _verified(args, make_plan(args))
     edits = plan_edits(planned.plan, planned.root, planned.catalog_path)
-    _warn(planned)
     if args.local:
-        return _local(args, planned, edits)
-    return _pull_requests(args, planned)
+        _tell(planned.plan)
+        return _local(args, planned, edits, failures)
+    _warn(planned)
+    return _pull_requests(args, planned, failures)
 
 
-def _local(args: argparse.Namespace, planned: Planned, edits: tuple[FileEdit, ...]) -> int:
+def _verified(
+    args: argparse.Namespace, planned: Planned
+) -> tuple[Planned, tuple[CondabotError, ...]]:
+    """The plan without the installers that failed verification, and the download errors."""
+    wanted = proposals(planned.plan)
+    if not wanted or args.no_verify:
+        return planned, ()
+    if args.dry_run:
+        print(f"condabot: dry run: {len(wanted)} installer(s) not downloaded, so not verified",
+              file=sys.stderr)  # fmt: skip
+        return planned, ()
+    cache = args.cache_dir or default_cache_dir()
+    report = Verifier.create(args.upstream_url, cache, HttpPolicy.from_env()).check_all(wanted)
+    if report.withheld:
+        planned = planned.replan(report.withheld)
+    return planned, report.errors
+
+
+def _local(
+    args: argparse.Namespace,
+    planned: Planned,
+    edits: tuple[FileEdit, ...],
+    failures: tuple[CondabotError, ...],
+) -> int:
     for edit in edits:
         sys.stdout.write(edit.diff())
     if not edits:
         print("condabot: nothing to change", file=sys.stderr)
-        return 0
-    if args.dry_run:
+    elif args.dry_run:
         print(f"condabot: dry run: {len(edits)} file(s) would change", file=sys.stderr)
-        return 0
-    write_edits(edits, planned.root)
-    print(f"condabot: wrote {', '.join(e.path for e in edits)}", file=sys.stderr)
+    else:
+        write_edits(edits, planned.root)
+        print(f"condabot: wrote {', '.join(e.path for e in edits)}", file=sys.stderr)
+    if failures:
+        raise failures[0]  # its image kept its pins; every other image is written
+    _require_review(planned.plan, bool(edits) and not args.dry_run, args.accept_review)
     return 0
 
 
-def _pull_requests(args: argparse.Namespace, planned: Planned) -> int:
+def _require_review(plan: Plan, written: bool, accepted: bool) -> None:
+    """Exit 17 when a human must look first; `--accept-review` takes what was written,
+    never an installer that failed verification (that one was not written)."""
+    review = [i for i in plan.images if i.needs_review]
+    unverified = any(Kind.UNVERIFIED in i.flags for i in review)
+    if not review or (accepted and not unverified):
+        return
+    what = "; ".join(
+        f"{i.image} needs review ({', '.join(k.value for k in i.flags if k.needs_review)})"
+        for i in review
+    )
+    state = "the files are written, not committed" if written else "nothing was written"
+    hint = "read the notes above, then commit, or rerun with --accept-review to exit 0"
+    if unverified:
+        hint = (
+            "an installer that failed verification is never written: ask Anaconda, or check "
+            "the file yourself and rerun with --no-verify"
+        )
+    raise NeedsReview(f"{what}; {state}", hint)
+
+
+def _tell(plan: Plan) -> None:
+    """Every note a human must read, and every wait, on stderr: a diff alone hides them."""
+    for image in plan.images:
+        for note in image.notes:
+            if is_loud(note):
+                print(f"condabot: {image.image}: {note}", file=sys.stderr)
+        for w in image.waiting:
+            label = f"{w.python}_{w.version}" if w.python else w.version
+            print(f"condabot: {image.image}: waiting: {label} is {format_age(w.age)} old "
+                  f"({w.reason})", file=sys.stderr)  # fmt: skip
+
+
+def _pull_requests(
+    args: argparse.Namespace, planned: Planned, failures: tuple[CondabotError, ...]
+) -> int:
     # Imported here: PyGithub costs ~150 ms that `--local` and `plan` need not pay.
     from bot.forge.checkout import read_checkout, require_clean
     from bot.forge.github import GitHubForge, connect
-    from bot.forge.grouping import group_updates
+    from bot.forge.grouping import group_key, group_updates
     from bot.forge.model import Limits
     from bot.forge.run import run_bump
 
@@ -87,9 +173,19 @@ def _pull_requests(args: argparse.Namespace, planned: Planned) -> int:
     def edits_for(sub: Plan) -> list[tuple[str, str]]:
         return [(e.path, e.after) for e in plan_edits(sub, planned.root, planned.catalog_path)]
 
-    updates = group_updates(planned.plan, planned.catalog, edits_for)
+    catalog = planned.catalog
+    held = {group_key(catalog.image(i.image), catalog) for i in planned.plan.images if i.held}
+    updates = [u for u in group_updates(planned.plan, catalog, edits_for) if u.group not in held]
     require_clean(checkout, [f.path for u in updates for f in u.files])
-    forge = GitHubForge(connect(token, args.github_api_url), args.repo, checkout.branch)
+
+    class HoldingForge(GitHubForge):
+        """A held group (mid-upload, an installer not verified yet) is left as it is: its
+        open PR is not part of this run's view, so nothing closes or regenerates it."""
+
+        def snapshot(self, base_sha: str, base_tree: str) -> Snapshot:
+            return _without_open_prs(super().snapshot(base_sha, base_tree), held)
+
+    forge = HoldingForge(connect(token, args.github_api_url), args.repo, checkout.branch)
     result = run_bump(
         forge,
         planned.plan,
@@ -102,7 +198,18 @@ def _pull_requests(args: argparse.Namespace, planned: Planned) -> int:
     )
     if result.error:
         raise result.error  # after every other group was handled and the dashboard written
+    if failures:
+        raise failures[0]  # a download that failed: its image kept its pins, its PR as it was
     return 0
+
+
+def _without_open_prs(snapshot: Snapshot, groups: set[str]) -> Snapshot:
+    from bot.forge.model import PrState
+
+    def held(pr: PullRequest) -> bool:
+        return pr.state is PrState.OPEN and pr.metadata is not None and pr.metadata.group in groups
+
+    return dataclasses.replace(snapshot, pulls=tuple(p for p in snapshot.pulls if not held(p)))
 
 
 def _warn(planned: Planned) -> None:

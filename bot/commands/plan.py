@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +16,8 @@ from bot.catalog import DEFAULT_PATH, Catalog, load_catalog
 from bot.commands.common import add_upstream_options, listing_from_args
 from bot.errors import UsageError
 from bot.pins import Pin, read_pins
-from bot.planner import ImagePlan, Kind, Plan, check_pins, format_age, is_loud, plan
+from bot.planner import ImagePlan, Kind, Plan, Withheld, check_pins, format_age, is_loud, plan
+from bot.upstream.model import Listing
 from bot.upstream.names import parse_installer_name
 from bot.writer import read_text
 
@@ -79,6 +82,14 @@ class Planned:
     catalog: Catalog
     catalog_path: Path
     root: Path  # the repository root, holding dockerfiles/
+    pins: Mapping[str, tuple[Pin, ...]]
+    listing: Listing
+
+    def replan(self, withheld: Iterable[Withheld]) -> Planned:
+        """The same plan, with these installers never proposed (they failed verification)."""
+        names = [i.image for i in self.plan.images]
+        again = plan(self.catalog, self.pins, self.listing, self.plan.now, names, withheld)
+        return dataclasses.replace(self, plan=again)
 
 
 def make_plan(args: argparse.Namespace) -> Planned:
@@ -92,9 +103,9 @@ def make_plan(args: argparse.Namespace) -> Planned:
     pins = {name: read_image_pins(root, catalog, name) for name in names}
     check_pins(catalog, pins, names)
     now = args.now or datetime.now(UTC)
-    return Planned(
-        plan(catalog, pins, listing_from_args(args), now, names), catalog, args.catalog, root
-    )
+    listing = listing_from_args(args)
+    result = plan(catalog, pins, listing, now, names)
+    return Planned(result, catalog, args.catalog, root, pins, listing)
 
 
 def read_image_pins(root: Path, catalog: Catalog, name: str) -> tuple[Pin, ...]:
