@@ -36,6 +36,7 @@ bench: setup
 	$(PY) -m bench.bench_upstream
 	$(PY) -m bench.bench_planner
 	$(PY) -m bench.bench_bump
+	$(PY) -m bench.bench_verify
 	$(PY) -m bench.bench_images
 	$(PY) -m bench.bench_release
 

@@ -36,6 +36,8 @@ def add_parser(subparsers: Any) -> None:
         description="Make the plan (as `condabot plan` shows it) and apply it: every arch's "
         "URL and sha256 together, dropped arches removed from the Dockerfile and the catalog. "
         "Prints the unified diff.",
+        epilog="exit status: 0 when done; with --local, 17 when a change needs review (the "
+        "files are written; --accept-review exits 0). Errors use their own codes (2-16).",
     )
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--local", action="store_true", help="rewrite the files in the working tree")

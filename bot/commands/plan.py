@@ -23,7 +23,7 @@ from bot.writer import read_text
 
 _EPILOG = """\
 exit status: 0 whether or not updates exist; with --exit-code, 1 when any image
-has changes to apply or a checksum problem. Errors use their own codes (2-15).
+has changes to apply or a checksum problem. Errors use their own codes (2-16).
 """
 
 
