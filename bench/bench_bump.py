@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from github import Auth, Github
@@ -92,8 +93,8 @@ def model(server: GitHubStandin, mirror: Mirror, work: Path) -> None:
 
     work.mkdir()
     Lifecycle.server, Lifecycle.mirror, Lifecycle.workdir = server, mirror, work
-    Lifecycle.steps = Lifecycle.races = 0
-    examples = int(os.environ.get("BENCH_MODEL_EXAMPLES") or 60)
+    Lifecycle.steps, Lifecycle.races = 0, Counter()
+    examples = int(os.environ.get("BENCH_MODEL_EXAMPLES") or 70)
     run_state_machine_as_test(
         Lifecycle,
         settings=settings(
@@ -104,9 +105,10 @@ def model(server: GitHubStandin, mirror: Mirror, work: Path) -> None:
             suppress_health_check=list(HealthCheck),
         ),
     )  # raises on the first lost commit, duplicate PR or re-proposed decline
+    raced = ", ".join(f"{step} {n}" for step, n in sorted(Lifecycle.races.items()))
     print(
-        f"model-based lifecycle: {Lifecycle.steps} bot runs (target >= 500), "
-        f"{Lifecycle.races} human pushes racing a run; lost commits: 0, duplicate PRs: 0"
+        f"model-based lifecycle: {Lifecycle.steps} bot runs (target >= 500); human pushes "
+        f"racing a run, by the request they preceded: {raced}; lost commits: 0, duplicate PRs: 0"
     )
 
 

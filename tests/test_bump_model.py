@@ -16,7 +16,9 @@ from __future__ import annotations
 import itertools
 import subprocess
 import tempfile
+from collections import Counter
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from github import Auth, Github
@@ -83,7 +85,8 @@ class Lifecycle(RuleBasedStateMachine):
 
     # -- the bot -----------------------------------------------------------------
     steps = 0  # bot runs, across examples: the benchmark reports it
-    races = 0  # pushes that landed in the middle of a bot run
+    # pushes that landed in the middle of a bot run, by the request they preceded
+    races: ClassVar[Counter[str]] = Counter()
 
     @rule()
     def bot_run(self) -> None:
@@ -94,8 +97,10 @@ class Lifecycle(RuleBasedStateMachine):
         self.check_after_run()
 
     @precondition(lambda self: self.ran)
-    @rule(race=st.sampled_from(sorted(RACES)), n=st.integers(0, 99))
-    def bot_run_while_a_human_pushes(self, race: str, n: int) -> None:
+    @rule(race=st.sampled_from(sorted(RACES)), n=st.integers(0, 99), newer=st.booleans())
+    def bot_run_while_a_human_pushes(self, race: str, n: int, newer: bool) -> None:
+        if newer:  # an open PR then has a regenerate to race
+            self.upstream_release()
         pushed: list[str] = []
 
         def push() -> None:
@@ -111,7 +116,7 @@ class Lifecycle(RuleBasedStateMachine):
         finally:
             self.server.forget(hook)
             self.humans.update(pushed)
-            Lifecycle.races += len(pushed)
+            Lifecycle.races[race] += len(pushed)
 
     # -- humans --------------------------------------------------------------------
     def open_pr(self) -> dict | None:
