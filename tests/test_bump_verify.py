@@ -115,3 +115,12 @@ def test_mid_upload_holds_the_open_pr(world: BumpWorld) -> None:
     assert (held["state"], held["title"]) == ("open", opened["title"])
     assert world.server.ref_sha("acme", world.name, f"heads/{BRANCH}") == head
     assert "latest (upstream is mid-upload: Miniconda3-latest-Linux-x86_64.sh" in dashboard(world)
+
+
+def test_a_missing_token_fails_before_any_download(
+    world: BumpWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GH_TOKEN", raising=False)
+    code, _, err = world.bump(token="")
+    assert code == 2 and "GITHUB_TOKEN is not set" in err
+    assert downloads(world.mirror) == []

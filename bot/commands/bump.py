@@ -74,13 +74,23 @@ def add_parser(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    token = None if args.local else _token()  # before any download: fail fast
     planned, failures = _verified(args, make_plan(args))
     edits = plan_edits(planned.plan, planned.root, planned.catalog_path)
-    if args.local:
+    if token is None:
         _tell(planned.plan)
         return _local(args, planned, edits, failures)
     _warn(planned)
-    return _pull_requests(args, planned, failures)
+    return _pull_requests(args, planned, failures, token)
+
+
+def _token() -> str:
+    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
+    if not token:
+        raise UsageError(
+            "GITHUB_TOKEN is not set", "export a token that may write contents, PRs and issues"
+        )
+    return token
 
 
 def _verified(
@@ -156,7 +166,7 @@ def _tell(plan: Plan) -> None:
 
 
 def _pull_requests(
-    args: argparse.Namespace, planned: Planned, failures: tuple[CondabotError, ...]
+    args: argparse.Namespace, planned: Planned, failures: tuple[CondabotError, ...], token: str
 ) -> int:
     # Imported here: PyGithub costs ~150 ms that `--local` and `plan` need not pay.
     from bot.forge.checkout import read_checkout, require_clean
@@ -165,11 +175,6 @@ def _pull_requests(
     from bot.forge.model import Limits
     from bot.forge.run import run_bump
 
-    token = os.environ.get("GITHUB_TOKEN") or os.environ.get("GH_TOKEN")
-    if not token:
-        raise UsageError(
-            "GITHUB_TOKEN is not set", "export a token that may write contents, PRs and issues"
-        )
     checkout = read_checkout(planned.root, args.base)
 
     def edits_for(sub: Plan) -> list[tuple[str, str]]:
