@@ -43,7 +43,7 @@ from cachecontrol.caches.file_cache import FileCache
 from cachecontrol.heuristics import BaseHeuristic
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
-from requests.utils import get_netrc_auth
+from requests.utils import get_auth_from_url, get_netrc_auth
 from urllib3 import BaseHTTPResponse
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -442,12 +442,23 @@ def split_credentials(url: str) -> str:
     return clean
 
 
+def forget_credentials() -> None:
+    """Drop every remembered mirror credential (a long-lived process, such as tests)."""
+    _MIRROR_CREDENTIALS.clear()
+
+
 class _MirrorAuth(AuthBase):
-    """Basic credentials for the origins they were given for; ~/.netrc elsewhere."""
+    """As requests does without a session auth (the URL's own userinfo, else
+    ~/.netrc), and in between the credentials remembered for the URL's origin."""
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         url = request.url or ""
-        credentials = _MIRROR_CREDENTIALS.get(_origin(url)) or get_netrc_auth(url)
+        in_url = get_auth_from_url(url)
+        credentials = (
+            (in_url if any(in_url) else None)
+            or _MIRROR_CREDENTIALS.get(_origin(url))
+            or get_netrc_auth(url)
+        )
         if credentials:
             authorized: requests.PreparedRequest = HTTPBasicAuth(*credentials)(request)
             return authorized

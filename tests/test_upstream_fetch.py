@@ -4,7 +4,9 @@ Nothing in requests is patched: every fault is produced by the mirror server.
 """
 
 import json
+import logging
 import time
+from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import pytest
 
 from bot.cli import main
 from bot.errors import ListingError, UpstreamRefused, UpstreamUnavailable
-from bot.http import HttpPolicy, make_session
+from bot.http import HttpPolicy, make_session, split_credentials
 from bot.upstream.source import HttpUpstream
 from tests.support.mirror import Fault, Mirror
 from tests.support.upstream_data import current_documents
@@ -23,6 +25,16 @@ LISTING = "/miniconda/.files.json"
 def upstream(mirror: Mirror, cache: Path | None, **policy: float) -> HttpUpstream:
     settings = HttpPolicy(**{"read_timeout": 1.0, "backoff": 0.05, **policy})  # type: ignore[arg-type]
     return HttpUpstream(mirror.url, make_session(cache, settings), settings.timeout)
+
+
+@pytest.fixture(autouse=True)
+def logging_restored() -> Iterator[None]:
+    """`main(["-vv", ...])` points a DEBUG handler at this test's captured stderr."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 def test_fetches_both_listings_with_a_named_user_agent(mirror: Mirror, tmp_path: Path) -> None:
@@ -455,3 +467,15 @@ def test_upstream_errors_never_print_mirror_credentials(
     final = err.splitlines()[-1]
     assert final.startswith("condabot: error: ") and hint in final
     assert f"{mirror.url}{LISTING}" in final
+
+
+def test_a_url_with_credentials_given_straight_to_a_session_still_authenticates(
+    mirror: Mirror,
+) -> None:
+    # requests sends a URL's userinfo as basic auth; the mirror-credentials auth of
+    # make_session's sessions must not take that away, nor override it with the
+    # credentials remembered for that origin from an earlier --upstream-url.
+    split_credentials(mirror.url.replace("http://", "http://ann:an-old-password@"))
+    mirror.credentials = ("ann", "pw-of-ann-1234")
+    url = mirror.url.replace("http://", "http://ann:pw-of-ann-1234@") + LISTING
+    assert make_session(None).get(url, timeout=5).status_code == 200

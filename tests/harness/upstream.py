@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.http import forget_credentials
 from tests.harness.component import unavailable
 from tests.support.mirror import Mirror
 from tests.support.upstream_data import current_documents, publish_upstream
@@ -25,6 +26,7 @@ def mirror_server() -> Iterator[Mirror]:
 @pytest.fixture
 def mirror(mirror_server: Mirror) -> Mirror:
     """The mirror, reset to the current dataset (2023 fixtures plus synthetic newer releases)."""
+    forget_credentials()  # a credentialed URL of an earlier test must not reach this one
     mirror_server.reset()
     publish_upstream(mirror_server, current_documents())
     return mirror_server
@@ -34,6 +36,7 @@ def mirror(mirror_server: Mirror) -> Mirror:
 def either_mirror(request: pytest.FixtureRequest, mirror_server: Mirror) -> Mirror:
     """The mirror as a CDN (ETag and Last-Modified), then as a plain static server
     (Last-Modified only, like many corporate mirrors)."""
+    forget_credentials()
     mirror_server.reset(etags=request.param)
     publish_upstream(mirror_server, current_documents())
     return mirror_server
