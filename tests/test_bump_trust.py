@@ -9,6 +9,7 @@ per run, the loopback upstream mirror. Races are made deterministic with the sta
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import subprocess
 import time
@@ -20,7 +21,12 @@ import pytest
 from tests.support.bump_world import CATALOG, DOCKERFILE, BumpWorld, make_world
 from tests.support.github_standin import GitHubStandin
 from tests.support.mirror import Mirror
-from tests.support.upstream_data import add_miniconda_release, current_documents
+from tests.support.upstream_data import (
+    add_miniconda_release,
+    current_documents,
+    publish_upstream,
+    replace_upstream_bytes,
+)
 from tests.test_bump_github import as_human, comments, pulls, release
 
 BRANCH = "condabot/miniconda3"
@@ -143,31 +149,23 @@ def test_a_push_before_the_bot_deletes_an_obsolete_branch_is_kept(world: BumpWor
 
 
 # -- never silent ------------------------------------------------------------------------
-def replace_upstream_bytes(world: BumpWorld, version: str, documents: dict[str, Any]) -> str:
-    """Upstream replaces the bytes of a versioned installer under the same name."""
-    name = f"Miniconda3-py314_{version}-Linux-x86_64.sh"
-    entry = documents["miniconda"][name]
-    entry["sha256"] = "e" * 64
-    documents["miniconda"]["Miniconda3-latest-Linux-x86_64.sh"] = dict(entry)
-    world.mirror.publish_listings(documents)
-    return name
-
-
 def test_a_checksum_changed_under_an_open_pr_is_said_loudly(world: BumpWorld) -> None:
     documents = current_documents()
     add_miniconda_release(documents, "26.6.0-0", "2026-10-20", ("py313", "py314"))
-    world.mirror.publish_listings(documents)
+    publish_upstream(world.mirror, documents)
     assert world.bump()[0] == 0
     (pr,) = pulls(world)
     assert "checksum" not in pr["title"]
-    name = replace_upstream_bytes(world, "26.6.0-0", documents)
+    name = "Miniconda3-py314_26.6.0-0-Linux-x86_64.sh"
+    new_sha = hashlib.sha256(replace_upstream_bytes(documents, name)).hexdigest()
+    publish_upstream(world.mirror, documents)
     code, out, err = world.bump()
     assert code == 0, err
     assert "checksum changed upstream" in out
     (pr,) = pulls(world)
     assert pr["title"].endswith("[checksum changed upstream]")
     assert "Checksum changed upstream while this PR was open" in pr["body"]
-    assert name in pr["body"] and "eeeeeeeeeeeeeeee" in pr["body"]
+    assert name in pr["body"] and new_sha[:16] in pr["body"]
     (issue,) = dashboard(world)
     assert f"CHECKSUM CHANGED UPSTREAM under #{pr['number']}: {name}" in issue["body"]
     # The next run must not bury it.
@@ -247,7 +245,7 @@ def test_each_dashboard_row_names_its_own_pr_and_state(world: BumpWorld) -> None
 def test_a_dropped_arch_needs_attention_on_the_dashboard(world: BumpWorld) -> None:
     documents = current_documents()
     add_miniconda_release(documents, "26.6.0-0", "2026-10-01", ("py314",), arches=("x86_64",))
-    world.mirror.publish_listings(documents)
+    publish_upstream(world.mirror, documents)
     assert world.bump()[0] == 0
     body = dashboard(world)[0]["body"]
     assert "`miniconda3`: DROPPED ARCH: upstream stopped building aarch64" in body
