@@ -24,7 +24,6 @@ from enum import StrEnum
 from pathlib import Path
 
 import requests
-from cachecontrol import CacheControlAdapter
 
 from bot.errors import CondabotError, UpstreamUnavailable
 from bot.http import HttpPolicy, make_session, split_credentials
@@ -118,7 +117,8 @@ class Verifier:
     @classmethod
     def create(cls, upstream_url: str, cache_dir: Path, policy: HttpPolicy) -> Verifier:
         # The mirror's credentials stay with the session (for its origin only), not the URL.
-        return cls(split_credentials(upstream_url), download_session(policy), cache_dir)
+        # No cache_dir: the session caches nothing, so a 1 GB body streams through uncopied.
+        return cls(split_credentials(upstream_url), make_session(None, policy), cache_dir)
 
     def verify(self, plan: Plan) -> Report:
         return self.check_all(proposals(plan))
@@ -217,14 +217,3 @@ def _failed(proposal: Proposal, error: CondabotError) -> Check:
     what = f"downloading {proposal.filename} to verify it: {error.what}"
     hint = f"{error.hint}; the image keeps its pins until then" if error.hint else ""
     return Check(proposal, Status.FAILED, redact(error.what), type(error)(what, hint))
-
-
-def download_session(policy: HttpPolicy) -> requests.Session:
-    """The project's upstream session (retries, deadlines, sane redirects), caching nothing:
-    CacheControl would copy every body it reads, a 1 GB installer included."""
-    session = make_session(None, policy)
-    for prefix in ("https://", "http://"):
-        adapter = session.get_adapter(prefix)
-        if isinstance(adapter, CacheControlAdapter):
-            adapter.cacheable_methods = ()  # neither looked up nor stored: bodies stream through
-    return session
