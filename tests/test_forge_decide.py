@@ -186,3 +186,9 @@ def test_reopening_lifts_a_remembered_decline() -> None:
     )
     assert reopened.declined() == {}
     assert decide([update()], reopened, Probe()) == []
+
+
+def test_a_held_group_keeps_its_open_pr_as_it_is() -> None:
+    # Upstream mid-upload or an installer not verified: no update this run, yet not "obsolete".
+    (action,) = decide([], snap(pr()), Probe(), held=frozenset({"miniconda3"}))
+    assert action == Skip("miniconda3", "held: upstream is not settled for it", 7)

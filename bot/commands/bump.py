@@ -13,7 +13,6 @@ so that `bump --local && git commit` never takes changed installer bytes unseen.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -26,7 +25,7 @@ from bot.verify import Verifier, proposals
 from bot.writer import FileEdit, plan_edits, write_edits
 
 if TYPE_CHECKING:
-    from bot.forge.model import PullRequest, Snapshot
+    pass
 
 
 def add_parser(subparsers: Any) -> None:
@@ -185,14 +184,7 @@ def _pull_requests(
     updates = [u for u in group_updates(planned.plan, catalog, edits_for) if u.group not in held]
     require_clean(checkout, [f.path for u in updates for f in u.files])
 
-    class HoldingForge(GitHubForge):
-        """A held group (mid-upload, an installer not verified yet) is left as it is: its
-        open PR is not part of this run's view, so nothing closes or regenerates it."""
-
-        def snapshot(self, base_sha: str, base_tree: str) -> Snapshot:
-            return _without_open_prs(super().snapshot(base_sha, base_tree), held)
-
-    forge = HoldingForge(connect(token, args.github_api_url), args.repo, checkout.branch)
+    forge = GitHubForge(connect(token, args.github_api_url), args.repo, checkout.branch)
     result = run_bump(
         forge,
         planned.plan,
@@ -202,21 +194,13 @@ def _pull_requests(
         args.dry_run,
         say=print,
         catalog=planned.catalog,
+        held=frozenset(held),
     )
     if result.error:
         raise result.error  # after every other group was handled and the dashboard written
     if failures:
         raise failures[0]  # a download that failed: its image kept its pins, its PR as it was
     return 0
-
-
-def _without_open_prs(snapshot: Snapshot, groups: set[str]) -> Snapshot:
-    from bot.forge.model import PrState
-
-    def held(pr: PullRequest) -> bool:
-        return pr.state is PrState.OPEN and pr.metadata is not None and pr.metadata.group in groups
-
-    return dataclasses.replace(snapshot, pulls=tuple(p for p in snapshot.pulls if not held(p)))
 
 
 def _warn(planned: Planned) -> None:

@@ -87,8 +87,14 @@ Action = Open | Regenerate | Edit | Close | Acknowledge | Cleanup | Skip
 
 
 def decide(
-    desired: Sequence[GroupUpdate], snapshot: Snapshot, probe: Probe, limits: Limits | None = None
+    desired: Sequence[GroupUpdate],
+    snapshot: Snapshot,
+    probe: Probe,
+    limits: Limits | None = None,
+    held: frozenset[str] = frozenset(),
 ) -> list[Action]:
+    """`held`: groups whose plan cannot be trusted this run (upstream mid-upload, an installer
+    not verified): their PRs are left exactly as they are, neither closed nor regenerated."""
     limits = limits or Limits()
     wanted = {u.group: u for u in desired}
     open_groups = {p.metadata.group for p in snapshot.pulls if p.metadata and _is_open(p)}
@@ -99,7 +105,10 @@ def decide(
     for group in groups:
         pr = snapshot.open_for(group)
         update = wanted.get(group)
-        if pr is not None:
+        if group in held:
+            number = pr.number if pr else None
+            actions.append(Skip(group, "held: upstream is not settled for it", number))
+        elif pr is not None:
             actions.extend(_open_pr(group, pr, update, snapshot, probe))
         elif update is not None:
             action = _no_pr(update, snapshot)

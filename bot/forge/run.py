@@ -41,10 +41,11 @@ def run_bump(
     dry_run: bool,
     say: Callable[[str], None],
     catalog: Catalog | None = None,
+    held: frozenset[str] = frozenset(),
 ) -> RunResult:
     snapshot = forge.snapshot(*base)
     updates = [flag_changed_checksums(u, snapshot.open_for(u.group)) for u in updates]
-    actions = decide(updates, snapshot, forge, limits)
+    actions = decide(updates, snapshot, forge, limits, held)
     executor = Executor(forge, snapshot, dry_run, say, run_url())
     outcomes, error = [], None
     for action in actions:
