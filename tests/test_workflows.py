@@ -80,9 +80,14 @@ def test_bump_job_calls_the_bot_with_the_app_token_or_github_token() -> None:
     bump = next(s for s in steps if s.get("uses") == "./workflows/bump")
     assert bump["with"]["token"] == "${{ steps.app-token.outputs.token || github.token }}"
     action = load(ACTIONS / "bump" / "action.yml")
-    (run_step,) = action["runs"]["steps"]
+    cache, run_step = action["runs"]["steps"]
     assert run_step["env"]["GITHUB_TOKEN"] == "${{ inputs.token }}"
     assert "condabot" in run_step["run"] and "bump --repo" in run_step["run"]
+    # Verified installers are recorded in the cache dir: it must survive between runs, or
+    # every scheduled run downloads each proposed installer again.
+    assert cache["uses"].startswith("actions/cache@")
+    assert cache["with"]["path"] == "~/.cache/condabot"
+    assert "CONDABOT_CACHE_DIR" not in run_step["env"]  # the bot's default is what is cached
 
 
 def test_ci_lints_tests_and_builds_images_without_pushing() -> None:
