@@ -94,12 +94,12 @@ def model(server: GitHubStandin, mirror: Mirror, work: Path) -> None:
     work.mkdir()
     Lifecycle.server, Lifecycle.mirror, Lifecycle.workdir = server, mirror, work
     Lifecycle.steps, Lifecycle.races = 0, Counter()
-    examples = int(os.environ.get("BENCH_MODEL_EXAMPLES") or 70)
+    examples = int(os.environ.get("BENCH_MODEL_EXAMPLES") or 90)
     run_state_machine_as_test(
         Lifecycle,
         settings=settings(
             max_examples=examples,
-            stateful_step_count=20,
+            stateful_step_count=25,
             deadline=None,
             database=None,
             suppress_health_check=list(HealthCheck),
