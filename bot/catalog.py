@@ -6,6 +6,7 @@ Validation happens on load; an error names the file, line and key at fault.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -56,6 +57,14 @@ class BotPolicy:
 
 
 @dataclass(frozen=True)
+class EndOfLife:
+    """An image kept for legacy use only: said in its labels and index annotations."""
+
+    date: str  # ISO 8601 date, e.g. "2020-01-01"
+    replacement: str  # the catalog image its users should move to
+
+
+@dataclass(frozen=True)
 class Image:
     name: str
     product: Product
@@ -69,6 +78,15 @@ class Image:
     frozen: bool
     build_by_default: bool
     bot: BotPolicy
+    # A Python line shares its variant's Dockerfile and keeps its installer pins in a small
+    # file of the same ARG format beside it; None: the pins are in the Dockerfile.
+    pins: str | None = None
+    end_of_life: EndOfLife | None = None
+
+    @property
+    def pin_file(self) -> str:
+        """The file holding this image's installer pins: the one the bot rewrites."""
+        return self.pins or self.dockerfile
 
     @property
     def follows_default(self) -> bool:
@@ -172,7 +190,31 @@ def parse_catalog(text: str, source: str = str(DEFAULT_PATH)) -> Catalog:
                 images_node, i, f"images[{i}].name", f"duplicate image name {image.name!r}"
             )
         seen.add(image.name)
+    for i, image in enumerate(images):
+        _check_references(reader, images_node[i], f"images[{i}]", image, images)
     return Catalog(registries, images)
+
+
+def _check_references(
+    reader: _Reader, node: CommentedMap, path: str, image: Image, images: tuple[Image, ...]
+) -> None:
+    """What one image says about the others: its replacement exists and lives on; its pins
+    file is no other image's Dockerfile (a line's pins move on their own)."""
+    eol = image.end_of_life
+    if eol is not None:
+        names = {i.name: i for i in images}
+        replacement = names.get(eol.replacement)
+        if replacement is None or replacement.end_of_life is not None:
+            raise reader.fail(
+                node,
+                "end_of_life",
+                f"{path}.end_of_life.replacement",
+                f"{eol.replacement!r} is not a catalog image that lives on",
+            )
+    if image.pins is not None and any(image.pins == i.dockerfile for i in images):
+        raise reader.fail(
+            node, "pins", f"{path}.pins", f"{image.pins} is a Dockerfile; name the line's own file"
+        )
 
 
 def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
@@ -208,8 +250,9 @@ def _registries(reader: _Reader, node: CommentedMap) -> dict[str, Registry]:
 
 _IMAGE_KEYS = {
     "name", "product", "dockerfile", "platforms", "python", "repository", "registries",
-    "tags", "build_args", "frozen", "build_by_default", "bot",
+    "tags", "build_args", "frozen", "build_by_default", "bot", "pins", "end_of_life",
 }  # fmt: skip
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 
 
 def _image(
@@ -260,7 +303,33 @@ def _image(
         frozen=reader.get(node, "frozen", path, bool, False),
         build_by_default=reader.get(node, "build_by_default", path, bool, True),
         bot=_bot(reader, node, path),
+        pins=_pins(reader, node, path),
+        end_of_life=_end_of_life(reader, node, path),
     )
+
+
+def _pins(reader: _Reader, node: CommentedMap, path: str) -> str | None:
+    value: str | None = reader.get(node, "pins", path, str, None)
+    if value is not None and value == node.get("dockerfile"):
+        raise reader.fail(node, "pins", f"{path}.pins", "is the image's own Dockerfile; omit it")
+    if value is not None and _python(reader, node, path) == "default":
+        raise reader.fail(
+            node, "pins", f"{path}.pins", "a pins file holds one Python line: set python: pyXY"
+        )
+    return value
+
+
+def _end_of_life(reader: _Reader, node: CommentedMap, path: str) -> EndOfLife | None:
+    if "end_of_life" not in node:
+        return None
+    path = f"{path}.end_of_life"
+    eol = reader.mapping(node["end_of_life"], path, node, "end_of_life")
+    reader.known_keys(eol, path, {"date", "replacement"})
+    raw = eol.get("date")
+    date = raw.isoformat() if isinstance(raw, dt.date) else reader.get(eol, "date", path, str)
+    if not _DATE.fullmatch(date):
+        raise reader.fail(eol, "date", f"{path}.date", f"{date!r} must be a date like 2020-01-01")
+    return EndOfLife(date, reader.get(eol, "replacement", path, str))
 
 
 def _python(reader: _Reader, node: CommentedMap, path: str) -> str:

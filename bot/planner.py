@@ -7,11 +7,16 @@ Upstream's default flavour is read from the primary arches' `-latest-` aliases o
 they name unlisted bytes or disagree, upstream is mid-upload and default-following images
 wait. A default-following line never moves to a lower Python. An installer that failed
 verification (`Withheld`) is never proposed: its image keeps its pins.
+
+A Python line (an image with a pinned flavour and its own pins file) stays on its flavour:
+when upstream's newest release has no installer of that flavour, the line is flagged as
+ended, as a dropped arch is. A line whose pins file holds no pins yet gets its first pins
+proposed: the newest release of its flavour that has every platform it builds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -40,8 +45,10 @@ class Kind(StrEnum):
     STALE_HASH = "stale-hash"  # the pinned sha256 is another upstream file's
     UNVERIFIED = "unverified"  # the proposed installer's bytes are not what the listing says
     DROP_ARCH = "drop-arch"  # the bump leaves an arch that upstream stopped building
+    FLAVOUR_ENDED = "flavour-ended"  # a Python line: upstream's newest release lacks its flavour
     FLAVOUR_CHANGE = "flavour-change"  # the bump changes the Python flavour
     MIXED_VERSIONS = "mixed-versions"  # arches pinned at different releases
+    FIRST_PINS = "first-pins"  # a new Python line: its pins file gets its first pins
     BUMP = "bump"
     WAITING = "waiting"  # something newer exists but policy holds it back for now
     FROZEN = "frozen"
@@ -69,7 +76,7 @@ _ORDER = {kind: i for i, kind in enumerate(Kind)}
 @dataclass(frozen=True)
 class PinChange:
     arch: str
-    from_url: str
+    from_url: str  # "": no pin yet (first-pins)
     to_url: str | None  # None: this arch's pin is removed (drop-arch)
     from_sha: str
     to_sha: str | None
@@ -79,6 +86,10 @@ class PinChange:
     @property
     def removes(self) -> bool:
         return self.to_url is None
+
+    @property
+    def adds(self) -> bool:
+        return not self.from_url
 
 
 @dataclass(frozen=True)
@@ -92,7 +103,7 @@ class Waiting:
 @dataclass(frozen=True)
 class ImagePlan:
     image: str
-    dockerfile: str
+    dockerfile: str  # the file holding the pins: a line's pins file, else its Dockerfile
     product: Product
     kind: Kind
     flags: tuple[Kind, ...]  # every kind that applies, headline first
@@ -189,6 +200,25 @@ class _Index:
                 return version
         return None
 
+    def last_for_arches(
+        self, product: Product, python: str | None, arches: Collection[str]
+    ) -> Version | None:
+        found = [self.last_for_arch(product, python, arch) for arch in arches]
+        return max((v for v in found if v is not None), default=None)
+
+    def releases_of(self, product: Product, arches: Collection[str]) -> dict[Version, float]:
+        """Every release of the product with an installer for one of `arches`, any flavour:
+        version -> mtime of its newest such installer."""
+        found: dict[Version, float] = {}
+        for (key_product, _), versions in self.releases.items():
+            if key_product is not product:
+                continue
+            for version, installers in versions.items():
+                times = [i.mtime for a, i in installers.items() if a in arches]
+                if times:
+                    found[version] = max(found.get(version, 0.0), *times)
+        return found
+
 
 # -- planning -----------------------------------------------------------------------------
 
@@ -246,13 +276,20 @@ def check_pins(
     selected = tuple(i for i in catalog.images if wanted is None or i.name in wanted)
     for image in selected:
         image_pins = pins.get(image.name)
+        if not image_pins and _new_line(image):
+            continue  # its first pins are proposed
         if not image_pins:
             raise PlanError(
-                f"{image.dockerfile}: no installer pins found for image {image.name!r}",
+                f"{image.pin_file}: no installer pins found for image {image.name!r}",
                 "pin the installer as # renovate + ARG INSTALLER_URL_<ARCH>/SHA256SUM_<ARCH>",
             )
         _check_pins(image, image_pins)
     return selected
+
+
+def _new_line(image: Image) -> bool:
+    """A Python line whose pins file holds no pins yet: the bot proposes the first ones."""
+    return image.pins is not None and not image.follows_default and not image.frozen
 
 
 def _plan_image(
@@ -263,6 +300,8 @@ def _plan_image(
     now: datetime,
     withheld: Mapping[tuple[str, str], Withheld],
 ) -> ImagePlan:
+    if not pins and _new_line(image):
+        return _first_pins(image, index, now, withheld)
     by_arch = _check_pins(image, pins)
     current = max(pins, key=lambda p: (p.version, -_arch_rank(p.arch)))
     draft = _Draft()
@@ -279,6 +318,8 @@ def _plan_image(
         return _frozen(image, current, newest, draft)
     if draft.mid_upload:
         return _finish(image, current, None, (), draft)
+    if not image.follows_default:
+        _check_flavour_lives(image, by_arch, index, now, draft)
     target = _choose(image, current, flavour, by_arch, index, now, draft)
     if target is None:
         target = _same_release(current, index, now)
@@ -297,9 +338,9 @@ def _proposes(change: PinChange) -> tuple[str, str] | None:
     return change.to_url.rsplit("/", 1)[-1], change.to_sha
 
 
-def _hold(current: Pin, target: _Target, blocked: Sequence[Withheld], draft: _Draft) -> None:
+def _hold(current: Pin | None, target: _Target, blocked: Sequence[Withheld], draft: _Draft) -> None:
     """The target needs an installer that failed verification: nothing moves."""
-    kept = _label(current.python, current.version)
+    kept = "none" if current is None else _label(current.python, current.version)
     for item in blocked:
         if item.mismatch:
             draft.flags.add(Kind.UNVERIFIED)
@@ -335,7 +376,7 @@ def _check_pins(image: Image, pins: Sequence[Pin]) -> dict[str, Pin]:
     missing = [p.name for p in image.platforms if p.arch not in by_arch]
     if missing:
         raise PlanError(
-            f"{image.dockerfile}: image {image.name!r} builds {', '.join(missing)} "
+            f"{image.pin_file}: image {image.name!r} builds {', '.join(missing)} "
             "but the Dockerfile pins no installer for it",
             "add the arch's pin or remove the platform from the catalog",
         )
@@ -438,18 +479,23 @@ def _flavour_key(flavour: str) -> tuple[int, int]:
 
 def _choose(
     image: Image,
-    current: Pin,
+    current: Pin | None,
     flavour: str | None,
-    by_arch: Mapping[str, Pin],
+    by_arch: Collection[str],
     index: _Index,
     now: datetime,
     draft: _Draft,
 ) -> _Target | None:
-    """The newest release the policy allows that is newer than the pins, or None."""
+    """The newest release the policy allows that is newer than the pins, or None.
+
+    With no pins (`current` None, a new line) only a release with every arch will do.
+    """
     policy = image.bot
     skipped: list[str] = []
     for version in index.newest_first(image.product, flavour):
-        if version < current.version or (version == current.version and flavour == current.python):
+        if current is not None and (
+            version < current.version or (version == current.version and flavour == current.python)
+        ):
             break
         label = _label(flavour, version)
         if _ignored(policy.ignore, flavour, version):
@@ -475,10 +521,94 @@ def _choose(
                 Waiting(version.text, flavour, age, f"{', '.join(late)} not yet published")
             )
             continue
+        if late and current is None:
+            continue  # nothing to drop: first pins cover every platform the catalog lists
         _note_skipped(skipped, draft)
         return _Target(version, flavour, installers, age)
     _note_skipped(skipped, draft)
     return None
+
+
+def _check_flavour_lives(
+    image: Image, by_arch: Collection[str], index: _Index, now: datetime, draft: _Draft
+) -> None:
+    """A line's flavour has ended when upstream's newest release (that the policy allows)
+    has no installer of it for the line's arches: flagged as loudly as a dropped arch."""
+    flavour = image.python
+    last = index.last_for_arches(image.product, flavour, by_arch)
+    allowed = {
+        version: mtime
+        for version, mtime in index.releases_of(image.product, by_arch).items()
+        if not _ignored(image.bot.ignore, None, version)
+        and (image.bot.allow is None or version in image.bot.allow)
+    }
+    newest = max(allowed, default=None)
+    if newest is None or last is None or newest <= last:
+        return
+    age = now - datetime.fromtimestamp(allowed[newest], UTC)
+    if age < ARCH_GRACE:
+        reason = f"{flavour} not yet published (upstream uploads one file at a time)"
+        draft.waiting.append(Waiting(newest.text, flavour, age, reason))
+        return
+    draft.flags.add(Kind.FLAVOUR_ENDED)
+    draft.notes.append(
+        f"FLAVOUR ENDED: {flavour}: upstream's newest release {newest} has no {flavour} "
+        f"installer; last was {_label(flavour, last)}. The line stays there; to retire it, "
+        "set frozen: true (a product release then leaves it out)"
+    )
+
+
+def _first_pins(
+    image: Image, index: _Index, now: datetime, withheld: Mapping[tuple[str, str], Withheld]
+) -> ImagePlan:
+    """A new line: every platform it builds gets the newest release of its flavour."""
+    draft = _Draft()
+    target = _choose(image, None, image.python, image.arches, index, now, draft)
+    if target is None:
+        if not draft.waiting:
+            reason = f"upstream has no {image.python} release for {', '.join(image.arches)} yet"
+            draft.waiting.append(Waiting("-", image.python, timedelta(0), reason))
+        return _new_line_plan(image, None, (), draft)
+    changes = tuple(_added(arch, target.installers[arch]) for arch in image.arches)
+    blocked = [withheld[k] for c in changes if (k := _proposes(c)) and k in withheld]
+    if blocked:
+        _hold(None, target, blocked, draft)
+        return _new_line_plan(image, None, (), draft)
+    draft.flags.add(Kind.FIRST_PINS)
+    draft.notes.append(
+        f"the line has no pins yet: first pins {_label(target.python, target.version)}"
+    )
+    return _new_line_plan(image, target, changes, draft)
+
+
+def _added(arch: str, installer: Installer) -> PinChange:
+    url = f"{PIN_ROOT}/{installer.product.directory}/{installer.filename}"
+    return PinChange(arch, "", url, "", installer.sha256, installer.size, installer.mtime)
+
+
+def _new_line_plan(
+    image: Image, target: _Target | None, changes: tuple[PinChange, ...], draft: _Draft
+) -> ImagePlan:
+    if target is not None:
+        draft.flags.add(Kind.BUMP)
+    if draft.waiting and not changes:
+        draft.flags.add(Kind.WAITING)
+    kind, flags = _headline(draft.flags, Kind.UP_TO_DATE)
+    return ImagePlan(
+        image=image.name,
+        dockerfile=image.pin_file,
+        product=image.product,
+        kind=kind,
+        flags=flags,
+        from_version="",
+        from_python=None,
+        to_version=target.version.text if target else None,
+        to_python=target.python if target else None,
+        age=target.age if target else None,
+        changes=changes,
+        waiting=tuple(draft.waiting),
+        notes=tuple(draft.notes),
+    )
 
 
 def _ignored(ignore: Sequence[str], flavour: str | None, version: Version) -> bool:
@@ -595,7 +725,7 @@ def _finish(
     dropped = {c.arch for c in changes if c.removes}
     return ImagePlan(
         image=image.name,
-        dockerfile=image.dockerfile,
+        dockerfile=image.pin_file,
         product=image.product,
         kind=kind,
         flags=flags,
@@ -621,7 +751,7 @@ def _frozen(image: Image, current: Pin, target: _Target | None, draft: _Draft) -
     kind = flags[0] if flags[0].alarming else Kind.FROZEN
     return ImagePlan(
         image=image.name,
-        dockerfile=image.dockerfile,
+        dockerfile=image.pin_file,
         product=image.product,
         kind=kind,
         flags=flags,

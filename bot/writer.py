@@ -27,6 +27,7 @@ from ruamel.yaml.error import YAMLError
 from bot.errors import CatalogError, DockerfileError
 from bot.pins import Pin, PinFormat, Span, read_pins
 from bot.planner import Kind, PinChange, Plan
+from bot.platforms import BY_ARCH
 
 
 def rewrite(text: str, changes: Iterable[PinChange], path: str = "Dockerfile") -> str:
@@ -34,7 +35,12 @@ def rewrite(text: str, changes: Iterable[PinChange], path: str = "Dockerfile") -
     changes = tuple(changes)
     pins = {p.arch: p for p in read_pins(text, path)}
     edits: dict[Span, str] = {}
+    added = [c for c in changes if c.adds and c.arch not in pins]
+    if added:
+        edits[Span(len(text), len(text))] = _first_pins(text, added, bool(pins), path)
     for change in changes:
+        if change in added:
+            continue
         for span, value in _edits_for(pins.get(change.arch), change, path):
             if edits.setdefault(span, value) != value:
                 raise DockerfileError(
@@ -69,6 +75,28 @@ def _edits_for(pin: Pin | None, change: PinChange, path: str) -> list[tuple[Span
         *((span, change.to_url) for span in pin.url_repeats),
         *((span, filename) for span in pin.file_repeats),
     ]
+
+
+def _first_pins(text: str, changes: Sequence[PinChange], pinned: bool, path: str) -> str:
+    """A line's pins file with no pins yet gets one block per arch at its end, in the
+    format every pin of this repository has."""
+    if pinned:
+        raise DockerfileError(
+            f"{path}: first pins are only written to a file that holds no pins yet", "re-plan"
+        )
+    blocks = []
+    for change in sorted(changes, key=lambda c: list(BY_ARCH).index(c.arch)):
+        assert change.to_url is not None
+        assert change.to_sha is not None
+        source = "anaconda" if "/archive/" in change.to_url else "miniconda"
+        suffix = BY_ARCH[change.arch].arg_suffix
+        blocks.append(
+            f"# renovate: datasource=custom.{source}_installer\n"
+            f'ARG INSTALLER_URL_{suffix}="{change.to_url}"\n'
+            f'ARG SHA256SUM_{suffix}="{change.to_sha}"\n'
+        )
+    newline = "" if not text or text.endswith("\n") else "\n"
+    return newline + "".join(blocks)
 
 
 def _removal(pin: Pin) -> tuple[Span, ...]:

@@ -109,8 +109,8 @@ def make_plan(args: argparse.Namespace) -> Planned:
 
 
 def read_image_pins(root: Path, catalog: Catalog, name: str) -> tuple[Pin, ...]:
-    dockerfile = catalog.image(name).dockerfile
-    return read_pins(read_text(root / dockerfile), dockerfile)
+    pin_file = catalog.image(name).pin_file
+    return read_pins(read_text(root / pin_file), pin_file)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -179,5 +179,7 @@ def _label(python: str | None, version: str) -> str:
 
 
 def _url_label(url: str) -> str:
+    if not url:
+        return "(none)"  # a new line's first pins
     name = parse_installer_name(url.rsplit("/", 1)[-1])
     return url if name is None else _label(name.python, name.version.text)

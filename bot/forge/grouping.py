@@ -28,10 +28,11 @@ WARNINGS = {
 
 
 def group_key(image: Image, catalog: Catalog) -> str:
-    """Images built from one Dockerfile always share a PR: the first such image names it."""
+    """Images whose pins live in one file (a Dockerfile, or a Python line's pins file)
+    always share a PR: the first such image names it."""
     if image.bot.group == "product":
         return image.product.value
-    return next(i.name for i in catalog.images if i.dockerfile == image.dockerfile)
+    return next(i.name for i in catalog.images if i.pin_file == image.pin_file)
 
 
 def group_updates(
