@@ -366,3 +366,63 @@ def test_floating_tags_end_on_the_newest_claimant_in_any_release_order(
             v for v in order if name in {t.name for t in candidate_tags(image, v, "py314")}
         ]
         assert version == max(claimants), name
+
+
+# -- Python lines and end of life --------------------------------------------------------
+
+LINE = """
+  - name: miniconda3-py313
+    product: miniconda3
+    dockerfile: dockerfiles/miniconda3/debian/Dockerfile
+    pins: dockerfiles/miniconda3/debian/lines/py313.pins
+    platforms: [linux/amd64]
+    python: py313
+    repository: miniconda3
+    registries: [dockerhub]
+"""
+LINE_PINS = DOCKERFILE.replace("FROM debian:bookworm-slim\n", "").replace("py314", "py313")
+
+
+def test_a_lines_pins_become_build_arguments_of_the_shared_dockerfile() -> None:
+    """Every arch is passed, empty when the line does not pin it: the Dockerfile's own
+    default pin for that arch must never be built in the line's name."""
+    line = parse_catalog(CATALOG + LINE).image("miniconda3-py313")
+    amd64 = "\n".join(LINE_PINS.splitlines()[:3]) + "\n"
+    pinned = summarise(line, read_pins(amd64), "lines/py313.pins@abc")
+    url = "https://repo.anaconda.com/miniconda/Miniconda3-py313_26.5.3-1-Linux-x86_64.sh"
+    assert dict(pinned.build_args) == {
+        "INSTALLER_URL_LINUX64": url, "SHA256SUM_LINUX64": SHA,
+        "INSTALLER_URL_AARCH64": "", "SHA256SUM_AARCH64": "",
+        "INSTALLER_URL_PPC64LE": "", "SHA256SUM_PPC64LE": "",
+        "INSTALLER_URL_S390X": "", "SHA256SUM_S390X": "",
+    }  # fmt: skip
+    catalog = parse_catalog(CATALOG + LINE)
+    table = {**pins("26.5.3-1", miniconda3_py312="py312"), "miniconda3-py313": pinned}
+    release = make_plan(catalog, "miniconda3-py313-26.5.3-1", table, (), REV, CREATED, SOURCE)
+    assert dict(release.image("miniconda3-py313").build_args)["INSTALLER_URL_LINUX64"] == url
+    assert "py313_26.5.3-1" in tags_of(release, "miniconda3-py313")
+
+
+def test_a_new_line_without_pins_stops_its_release_saying_what_to_do() -> None:
+    from bot.errors import DockerfileError
+
+    line = parse_catalog(CATALOG + LINE).image("miniconda3-py313")
+    with pytest.raises(DockerfileError, match="holds no installer pins yet") as caught:
+        summarise(line, (), "lines/py313.pins@abc")
+    assert "first-pins pull request" in (caught.value.hint or "")
+
+
+def test_end_of_life_is_in_the_labels_and_the_index_annotations() -> None:
+    from bot.release.index import make_index
+
+    eol = "    end_of_life: {date: 2020-01-01, replacement: miniconda3}\n"
+    catalog = parse_catalog(CATALOG.replace("    frozen: true\n", "    frozen: true\n" + eol))
+    table = {"miniconda2": Pinned("miniconda2", Version.parse("4.8.3"), "py27", "x")}
+    release = make_plan(catalog, "miniconda2-4.8.3", table, (), REV, CREATED, SOURCE)
+    labels = dict(release.image("miniconda2").labels)
+    assert labels["io.condabot.end-of-life"] == "2020-01-01"
+    assert labels["io.condabot.replacement"] == "docker.io/continuumio/miniconda3"
+    index = json.loads(make_index([], labels).body)
+    assert index["annotations"]["io.condabot.end-of-life"] == "2020-01-01"
+    assert "io.condabot.end-of-life" not in dict(plan_for(catalog, "miniconda3-26.5.3-1")
+                                                 .image("miniconda3").labels)  # fmt: skip

@@ -1,5 +1,7 @@
-"""What each image's Dockerfile pins at the release commit: one version, one flavour.
+"""What each image's pins say at the release commit: one version, one flavour.
 
+The pins are in the image's Dockerfile, or for a Python line in its pins file (catalog key
+`pins`), whose pins the build passes to the shared Dockerfile as build arguments.
 Reading is I/O (`git show <revision>:<path>`, or the working tree outside git);
 `summarise` is pure. The pins themselves are parsed by `bot.pins.read_pins`.
 """
@@ -13,6 +15,7 @@ from pathlib import Path
 from bot.catalog import Image
 from bot.errors import DockerfileError
 from bot.pins import Pin, read_pins
+from bot.platforms import PLATFORMS
 from bot.versions import Version
 
 
@@ -21,11 +24,17 @@ class Pinned:
     image: str
     version: Version
     flavour: str | None  # e.g. "py314"; None for products without flavours (Anaconda)
-    where: str  # "<dockerfile>@<revision>", for messages
+    where: str  # "<pin file>@<revision>", for messages
+    build_args: tuple[tuple[str, str], ...] = ()  # a line's pins, for the shared Dockerfile
 
 
 def summarise(image: Image, pins: tuple[Pin, ...], where: str) -> Pinned:
     """The one (version, flavour) an image's planned platforms are pinned at."""
+    if not pins and image.pins is not None:
+        raise DockerfileError(
+            f"{where} holds no installer pins yet (image {image.name} is a new line)",
+            "merge the bot's first-pins pull request, or set build_by_default: false until then",
+        )
     by_arch = {pin.arch: pin for pin in pins}
     missing = [p.arch for p in image.platforms if p.arch not in by_arch]
     if missing:
@@ -41,14 +50,27 @@ def summarise(image: Image, pins: tuple[Pin, ...], where: str) -> Pinned:
             f"{where} pins different installers per platform ({detail})",
             "release only when every platform of the image pins one version and flavour",
         )
-    return Pinned(image.name, chosen[0].version, chosen[0].python, where)
+    args = pin_build_args(pins) if image.pins is not None else ()
+    return Pinned(image.name, chosen[0].version, chosen[0].python, where, args)
+
+
+def pin_build_args(pins: tuple[Pin, ...]) -> tuple[tuple[str, str], ...]:
+    """A pins file as build arguments: every arch's pair, empty for an arch it does not pin,
+    so the shared Dockerfile's own default pin for that arch can never be built instead."""
+    by_arch = {pin.arch: pin for pin in pins}
+    args = []
+    for platform in PLATFORMS.values():
+        pin = by_arch.get(platform.arch)
+        args.append((f"INSTALLER_URL_{platform.arg_suffix}", pin.url if pin else ""))
+        args.append((f"SHA256SUM_{platform.arg_suffix}", pin.sha256 if pin else ""))
+    return tuple(args)
 
 
 def read_pinned(images: tuple[Image, ...], root: Path, revision: str | None) -> dict[str, Pinned]:
     result = {}
     for image in images:
-        text, where = _dockerfile_text(root, image.dockerfile, revision)
-        result[image.name] = summarise(image, read_pins(text, image.dockerfile), where)
+        text, where = _dockerfile_text(root, image.pin_file, revision)
+        result[image.name] = summarise(image, read_pins(text, image.pin_file), where)
     return result
 
 

@@ -18,6 +18,9 @@ from bot.release.tagname import ReleaseTag, resolve_tag, try_resolve
 from bot.release.tags import Tag, assign_tags
 
 SCHEMA = "condabot.release/1"
+# Machine-readable end of life, on the image (labels) and its index (annotations).
+END_OF_LIFE = "io.condabot.end-of-life"
+REPLACEMENT = "io.condabot.replacement"
 RUNNERS = {"linux/amd64": "ubuntu-24.04", "linux/arm64": "ubuntu-24.04-arm"}
 DEFAULT_RUNNER = "ubuntu-24.04"  # other platforms build under QEMU emulation
 DOCKERHUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -194,16 +197,25 @@ def _image_release(
         dockerfile=image.dockerfile,
         flavour=pinned.flavour,
         version=pinned.version.text,
-        build_args=image.build_args,
+        build_args=image.build_args + pinned.build_args,
         platforms=tuple(
             PlatformBuild(p.name, p.arch, RUNNERS.get(p.name, DEFAULT_RUNNER))
             for p in image.platforms
         ),
-        labels=labels,
+        labels=labels + end_of_life_labels(catalog, image),
         tags=assignment.tags,
         held=tuple((name, f"newer release {by}") for name, by in assignment.held),
         targets=_targets(catalog, image),
     )
+
+
+def end_of_life_labels(catalog: Catalog, image: Image) -> tuple[tuple[str, str], ...]:
+    """Labels (and so index annotations) of an end-of-life image: since when, and the
+    repository to move to, as its first registry publishes it."""
+    if image.end_of_life is None:
+        return ()
+    replacement = _targets(catalog, catalog.image(image.end_of_life.replacement))[0]
+    return ((END_OF_LIFE, image.end_of_life.date), (REPLACEMENT, replacement.ref))
 
 
 def _targets(catalog: Catalog, image: Image) -> tuple[Target, ...]:
