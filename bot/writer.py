@@ -9,6 +9,7 @@ run finishes: see `write_edits` for the order and `write_atomic` for temporary f
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import itertools
 import os
@@ -317,7 +318,7 @@ def write_edits(edits: Iterable[FileEdit], root: Path) -> None:
             raise edit.error(f"{edit.path} changed while planning", "rerun")
         check_writable(path, edit.path, edit.error)
     for edit in ordered:
-        write_atomic(root / edit.path, edit.after.encode("utf-8"), edit.error)
+        write_atomic(root / edit.path, edit.after.encode("utf-8"), edit.error, root / ".git")
 
 
 def check_writable(path: Path, name: str, error: _FileError = DockerfileError) -> None:
@@ -339,18 +340,23 @@ def check_writable(path: Path, name: str, error: _FileError = DockerfileError) -
 _TEMP_INFIX, _TEMP_SUFFIX = ".condabot-", ".tmp"
 
 
-def write_atomic(path: Path, data: bytes, error: _FileError = DockerfileError) -> None:
-    """Replace the file `path` leads to (through symlinks) with `data`: temporary file beside
-    it, fsync, rename, fsync the folder; mode kept.
+def write_atomic(
+    path: Path, data: bytes, error: _FileError = DockerfileError, staging: Path | None = None
+) -> None:
+    """Replace the file `path` leads to (through symlinks) with `data`: temporary file, fsync,
+    rename, fsync the folder; mode kept.
 
-    A kill leaves the old or the new bytes, and at most one temporary file; the next write
-    of the same file removes it, so none stays in a build context after the rerun.
+    The temporary file goes to `staging` (the repository's `.git` folder) when it is on the
+    target's file system, so a kill leaves nothing inside a Docker build context; otherwise
+    beside the target, as a rename is atomic only within one file system. A kill leaves the
+    old or the new bytes, and at most one temporary file, which the next write removes.
     """
     target = Path(os.path.realpath(path))
     try:
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o644
-        _remove_leftovers(target)
-        _replace(target, data, mode)
+        folder = _staging_for(target, staging)
+        _remove_leftovers(target, folder)
+        _replace(target, data, mode, folder)
     except OSError as exc:
         raise error(
             f"cannot write {path}: {exc.strerror or exc}",
@@ -359,10 +365,18 @@ def write_atomic(path: Path, data: bytes, error: _FileError = DockerfileError) -
     _fsync_dir(target.parent)
 
 
-def _remove_leftovers(target: Path) -> None:
+def _staging_for(target: Path, staging: Path | None) -> Path:
+    if staging is not None and staging.is_dir():
+        with contextlib.suppress(OSError):
+            if staging.stat().st_dev == target.parent.stat().st_dev:
+                return staging
+    return target.parent
+
+
+def _remove_leftovers(target: Path, folder: Path) -> None:
     """Temporary files of this file that a killed run left behind."""
     prefix = f".{target.name}{_TEMP_INFIX}"
-    with os.scandir(target.parent) as entries:
+    with os.scandir(folder) as entries:
         leftovers = [
             e.path
             for e in entries
@@ -375,9 +389,9 @@ def _remove_leftovers(target: Path) -> None:
         _crash_point()
 
 
-def _replace(target: Path, data: bytes, mode: int) -> None:
+def _replace(target: Path, data: bytes, mode: int, folder: Path) -> None:
     fd, temp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}{_TEMP_INFIX}", suffix=_TEMP_SUFFIX
+        dir=folder, prefix=f".{target.name}{_TEMP_INFIX}", suffix=_TEMP_SUFFIX
     )
     _crash_point()
     try:

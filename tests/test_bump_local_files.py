@@ -62,6 +62,7 @@ def make_tree(root: Path) -> Path:
     shutil.copy(GOLDEN / "miniconda3-debian.Dockerfile", root / "dockerfiles/a/Dockerfile")
     pins = miniconda_pins("py311", "24.1.2-0", ("x86_64", "aarch64"))
     (root / "dockerfiles/b/Dockerfile").write_text(dockerfile(pins, current_documents()))
+    subprocess.run(["git", "init", "-q", str(root)], check=True)  # a checkout, as users have
     return root
 
 
@@ -130,6 +131,9 @@ def test_a_kill_at_any_file_operation_converges_on_the_rerun(
             break
         state = snapshot(tree)
         states.append(state)
+        # Even right after the kill, nothing of ours sits in a build context: the temporary
+        # file went to .git, on the same file system.
+        assert [t for t in temporaries(tree) if not t.startswith(".git/")] == [], point
         # A second kill, during the rerun, at the same point: recovery must survive it too.
         if bump(tree, mirror, cache, crash_after=point).code == -signal.SIGKILL:
             state = snapshot(tree)
