@@ -7,6 +7,7 @@ pytest_plugins = [
     "tests.harness.github",
     "tests.harness.docker",
     "tests.harness.registry",
+    "tests.harness.bump",
 ]
 
 # Fast, deterministic HTTP retry policy for tests; production defaults live in bot/http.py.

@@ -15,8 +15,7 @@ from github import Auth, Github
 from github.Repository import Repository
 
 from bot.forge.body import metadata_of
-from tests.support.bump_world import BumpWorld, make_world
-from tests.support.github_standin import GitHubStandin
+from tests.support.bump_world import BumpWorld
 from tests.support.mirror import Mirror
 from tests.support.upstream_data import (
     add_miniconda_release,
@@ -26,15 +25,6 @@ from tests.support.upstream_data import (
 
 DOCKERFILE = "dockerfiles/miniconda3/debian/Dockerfile"
 BRANCH = "condabot/miniconda3"
-
-
-@pytest.fixture
-def world(
-    github_server: GitHubStandin, mirror: Mirror, tmp_path: Path, request: pytest.FixtureRequest
-) -> BumpWorld:
-    name = "images-" + request.node.name.replace("_", "-")[:40]
-    github_server.reset_traffic()
-    return make_world(github_server, mirror, tmp_path, name)
 
 
 def release(

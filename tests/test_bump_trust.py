@@ -10,17 +10,13 @@ per run, the loopback upstream mirror. Races are made deterministic with the sta
 from __future__ import annotations
 
 import hashlib
-import itertools
 import subprocess
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.bump_world import CATALOG, DOCKERFILE, BumpWorld, make_world
-from tests.support.github_standin import GitHubStandin
-from tests.support.mirror import Mirror
+from tests.support.bump_world import CATALOG, DOCKERFILE, BumpWorld
 from tests.support.upstream_data import (
     add_miniconda_release,
     current_documents,
@@ -30,17 +26,7 @@ from tests.support.upstream_data import (
 from tests.test_bump_github import as_human, comments, pulls, release
 
 BRANCH = "condabot/miniconda3"
-_names = itertools.count()
 DOCKERFILE_PATH = "dockerfiles/miniconda3/debian/Dockerfile"
-
-
-@pytest.fixture
-def world(
-    github_server: GitHubStandin, mirror: Mirror, tmp_path: Path, request: pytest.FixtureRequest
-) -> BumpWorld:
-    name = f"trust-{next(_names)}"
-    github_server.reset_traffic()
-    return make_world(github_server, mirror, tmp_path, name)
 
 
 def reachable(world: BumpWorld, sha: str) -> list[str]:

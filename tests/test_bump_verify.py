@@ -7,13 +7,11 @@ stand-in installers the listings name (and lies or fails where a test says so).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.bump_world import BumpWorld, make_world
-from tests.support.github_standin import GitHubStandin
+from tests.support.bump_world import BumpWorld
 from tests.support.mirror import Fault, Mirror
 from tests.support.upstream_data import (
     add_miniconda_release,
@@ -24,15 +22,6 @@ from tests.support.upstream_data import (
 
 BRANCH = "condabot/miniconda3"
 NEW = "Miniconda3-py314_26.6.0-0-Linux-x86_64.sh"
-
-
-@pytest.fixture
-def world(
-    github_server: GitHubStandin, mirror: Mirror, tmp_path: Path, request: pytest.FixtureRequest
-) -> BumpWorld:
-    name = "verify-" + request.node.name.replace("_", "-")[5:45]
-    github_server.reset_traffic()
-    return make_world(github_server, mirror, tmp_path, name)
 
 
 def pulls(world: BumpWorld, state: str = "all") -> list[dict[str, Any]]:
