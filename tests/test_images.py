@@ -12,6 +12,11 @@ docker-py drives it; host network; nothing pulled) and run it.
   local Debian base (BASE_IMAGE), which tests its install logic, not Ubuntu itself.
 - Jupyter cannot be installed without upstream: the image side of the documented Jupyter
   command (root allowed by /etc/jupyter) is checked; the command itself is not run.
+- The stand-in conda is a script, not conda: whether conda runs without a Terms of Service
+  prompt is checked as configuration in place (the condarc files conda reads, for each user,
+  and the environment), not by running `conda install`.
+- Python lines share the Debian Dockerfile: one line is built here (its pins file passed as
+  build arguments, as a release does); `make bench` builds every line.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ import pytest
 
 from bot.catalog import Image, load_catalog
 from bot.pins import Pin, read_pins
+from bot.release.pinned import pin_build_args
+from bot.release.plan import end_of_life_labels
 from bot.upstream.model import Product
 from bot.upstream.names import parse_installer_name
 from tests.harness.docker import (
@@ -50,6 +57,9 @@ from tests.support.installer import GeneratedInstaller
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = load_catalog(ROOT / "dockerfiles" / "images.yaml")
 DOCKERFILES = sorted({image.dockerfile for image in CATALOG.images})
+PIN_FILES = sorted({image.pin_file for image in CATALOG.images})
+LINES = [image for image in CATALOG.images if image.pins is not None]
+BUILT_LINE = "miniconda3-py310"  # the one line the tests build; `make bench` builds them all
 LISTINGS = ROOT / "tests" / "fixtures" / "upstream"
 LABELS = {
     "IMAGE_SOURCE": "https://github.com/example/condabot",
@@ -69,6 +79,13 @@ def dockerfile_text(relative: str) -> str:
 
 def serve_installers(server: FileServer, relative: str) -> dict[str, GeneratedInstaller]:
     return serve_pinned_installers(server, ROOT / relative)
+
+
+def line_args(image: Image) -> dict[str, str]:
+    """What a release passes for a line: its pins file's pins (nothing for other images)."""
+    if image.pins is None:
+        return {}
+    return dict(pin_build_args(read_pins(dockerfile_text(image.pins), image.pins)))
 
 
 def pins_of(relative: str) -> dict[str, Pin]:
@@ -95,7 +112,11 @@ def listing_entries() -> dict[str, dict[str, Any]]:
 @pytest.mark.parametrize("image", CATALOG.images, ids=lambda i: i.name)
 def test_catalog_image_matches_its_dockerfile(image: Image) -> None:
     assert (ROOT / image.dockerfile).is_file()
-    pins = pins_of(image.dockerfile)
+    pins = pins_of(image.pin_file)
+    if image.pins is not None and not pins:
+        text = dockerfile_text(image.pins)
+        assert all(line.startswith("#") for line in text.splitlines()), "a new line: header only"
+        return
     assert set(pins) == set(image.arches), "one pin per catalog platform, no more"
     assert {pin.product for pin in pins.values()} == {image.product}
     if image.product is Product.ANACONDA3:
@@ -114,7 +135,7 @@ def test_catalog_image_matches_its_dockerfile(image: Image) -> None:
         assert {pin.python for pin in pins.values()} == {image.python}
 
 
-@pytest.mark.parametrize("relative", DOCKERFILES)
+@pytest.mark.parametrize("relative", PIN_FILES)
 def test_pins_are_real_installers_in_anacondas_format(relative: str) -> None:
     text = dockerfile_text(relative)
     entries = listing_entries()
@@ -139,6 +160,17 @@ def test_dockerfile_conventions(relative: str) -> None:
     assert "clean -afy" in text
     for key in ("title", "description", "licenses", "source", "version", "revision", "created"):
         assert f"org.opencontainers.image.{key}=" in text
+    assert arg_default(text, "ACCEPT_ANACONDA_TOS") == "yes"
+    assert 'io.condabot.accept-anaconda-tos="${ACCEPT_ANACONDA_TOS}"' in text
+
+
+def test_the_lines_share_one_dockerfile_each_with_its_own_pins_file() -> None:
+    assert [line.python for line in LINES] == ["py310", "py311", "py312", "py313", "py314"]
+    assert {line.dockerfile for line in LINES} == {CATALOG.image("miniconda3").dockerfile}
+    assert len({line.pins for line in LINES}) == len(LINES)
+    for line in LINES:
+        assert (line.tags.suffix, line.repository) == ("", "miniconda3")
+        assert {pin.python for pin in pins_of(line.pin_file).values()} <= {line.python}
 
 
 def test_legacy_image_is_frozen_and_not_built_by_default() -> None:
@@ -146,6 +178,17 @@ def test_legacy_image_is_frozen_and_not_built_by_default() -> None:
     assert legacy.frozen and not legacy.build_by_default
     assert legacy.platforms[0].name == "linux/amd64" and len(legacy.platforms) == 1
     assert "END-OF-LIFE" in dockerfile_text(legacy.dockerfile)
+
+
+def test_legacy_image_labels_say_what_a_release_annotates() -> None:
+    """A plain `docker build` carries the same end-of-life labels a release sets."""
+    legacy = CATALOG.image("miniconda2")
+    expected = dict(end_of_life_labels(CATALOG, legacy))
+    assert set(expected) == {"io.condabot.end-of-life", "io.condabot.replacement"}
+    text = dockerfile_text(legacy.dockerfile)
+    for key, value in expected.items():
+        assert f'{key}="{value}"' in text
+    assert re.search(r'^ENTRYPOINT \["tini", "-g", "--"\]$', text, re.MULTILINE), "no notice"
 
 
 # -- built and run with the real Docker Engine (slow) --------------------------------------
@@ -199,12 +242,13 @@ class Images:
         return self._built[name]
 
     def _build(self, image: Image) -> BuiltImage:
-        installers = serve_installers(self.server, image.dockerfile)
+        installers = serve_installers(self.server, image.pin_file)
         args = {
+            **line_args(image),
             **installer_build_args(self.server, installers),
             **dict(image.build_args),
             **LABELS,
-            "IMAGE_VERSION": pins_of(image.dockerfile)["x86_64"].version.text,
+            "IMAGE_VERSION": pins_of(image.pin_file)["x86_64"].version.text,
         }
         tag = f"condabot-test/{image.name}:latest"
         try:
@@ -222,7 +266,7 @@ def images(image_builder: ImageBuilder, installer_server: FileServer) -> Images:
     return Images(image_builder, installer_server)
 
 
-NAMES = [image.name for image in CATALOG.images]
+NAMES = [image.name for image in CATALOG.images if image.pins is None or image.name == BUILT_LINE]
 
 PROBE = r"""
 prefix="$(conda info --base)"
@@ -269,8 +313,141 @@ def test_image_has_conda_at_its_prefix_with_the_pinned_versions(
         installer.sha256,
         "x86_64",
     )
-    eol = "END-OF-LIFE" in result.stderr
-    assert eol == (built.image.product is Product.MINICONDA2), result.stderr
+    assert "END-OF-LIFE" not in result.stderr, "never outside interactive shells"
+
+
+# Where conda reads its configuration, in its order (later wins; the environment beats
+# every file): conda's own search path, as the user running it sees it.
+TOS_PROBE = r"""
+base="$(conda info --base)"
+for dir in /etc/conda /var/lib/conda "$base" "$HOME/.config/conda" "$HOME/.conda"; do
+    for file in "$dir/.condarc" "$dir/condarc" "$dir"/condarc.d/*.yml "$dir"/condarc.d/*.yaml; do
+        if [ -f "$file" ]; then echo "=== $file"; cat "$file" || exit 3; fi
+    done
+done
+for file in "$HOME/.condarc" "${CONDARC:-}"; do
+    if [ -n "$file" ] && [ -f "$file" ]; then echo "=== $file"; cat "$file" || exit 3; fi
+done
+echo "=== environment"
+echo "CONDA_PLUGINS_AUTO_ACCEPT_TOS=${CONDA_PLUGINS_AUTO_ACCEPT_TOS-}"
+"""
+_TRUE = {"yes", "true", "1", "on", "y"}
+
+
+def auto_accept_tos(probe: str) -> tuple[bool, list[str]]:
+    """What conda's `plugins.auto_accept_tos` (the conda-anaconda-tos plugin's setting)
+    comes to from the probe's files and environment, and which sources set it."""
+    from ruamel.yaml import YAML
+
+    value, sources = False, []
+    for section in probe.split("=== ")[1:]:
+        source, _, body = section.partition("\n")
+        if source == "environment":
+            env = body.strip().partition("=")[2]
+            if env:
+                value, sources = env.lower() in _TRUE, [*sources, "environment"]
+            continue
+        document = YAML(typ="safe").load(body) or {}
+        setting = (document.get("plugins") or {}).get("auto_accept_tos")
+        if setting is not None:
+            value, sources = bool(setting), [*sources, source]
+    return value, sources
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_conda_accepts_the_channel_terms_without_a_prompt_for_root_and_the_user(
+    name: str, images: Images, docker_client: docker.DockerClient
+) -> None:
+    """`conda install` from Anaconda's channels stops non-interactively until their Terms
+    of Service are accepted; the image accepts them for every user. The stand-in conda
+    cannot run the plugin: the setting the plugin reads is checked, as each user sees it."""
+    built = images.get(name)
+    for user in (None, built.user):
+        result = run(docker_client, built.tag, TOS_PROBE, user=user)
+        assert result.exit_code == 0, f"{user or 'root'} cannot read conda's configuration"
+        assert auto_accept_tos(result.stdout) == (
+            True,
+            ["/etc/conda/condarc.d/anaconda-tos.yml"],
+        ), f"{user or 'root'}:\n{result.stdout}"
+    labels = images.builder.client.images.get(built.tag).labels
+    assert labels["io.condabot.accept-anaconda-tos"] == "yes"
+
+
+@pytest.mark.slow
+def test_the_terms_can_be_left_to_each_user_by_a_build_argument(
+    image_builder: ImageBuilder, installer_server: FileServer, docker_client: docker.DockerClient
+) -> None:
+    relative = CATALOG.image("miniconda3").dockerfile
+    args = installer_build_args(installer_server, serve_installers(installer_server, relative))
+    with pytest.raises(BuildFailed) as failure:
+        image_builder.build(
+            ROOT / relative,
+            "condabot-test/tos-maybe:latest",
+            {**args, "ACCEPT_ANACONDA_TOS": "maybe"},
+        )
+    assert "ACCEPT_ANACONDA_TOS must be yes or no, not 'maybe'" in failure.value.log
+    build = image_builder.build(
+        ROOT / relative, "condabot-test/tos-no:latest", {**args, "ACCEPT_ANACONDA_TOS": "no"}
+    )
+    try:
+        result = run(docker_client, build.tag, TOS_PROBE, user="conda")
+        assert result.exit_code == 0, result.stderr
+        assert auto_accept_tos(result.stdout) == (False, [])
+        labels = docker_client.images.get(build.tag).labels
+        assert labels["io.condabot.accept-anaconda-tos"] == "no"
+    finally:
+        docker_client.images.remove(build.tag, force=True)
+
+
+def run_command(client: docker.DockerClient, tag: str, command: list[str]) -> Run:
+    """`docker run IMAGE COMMAND...`, through the image's own entrypoint."""
+    container = client.containers.run(tag, command, detach=True, network_mode="none")
+    try:
+        exit_code = container.wait(timeout=120)["StatusCode"]
+        stdout = container.logs(stdout=True, stderr=False).decode()
+        stderr = container.logs(stdout=False, stderr=True).decode()
+    finally:
+        container.remove(force=True)
+    return Run(exit_code, stdout, stderr)
+
+
+@pytest.mark.slow
+def test_the_legacy_image_says_end_of_life_in_labels_and_interactive_shells_only(
+    images: Images, docker_client: docker.DockerClient
+) -> None:
+    """`docker run miniconda2 python -c 'print(1)'` must print `1` and nothing else. The
+    stand-in python runs no code, so `echo 1` stands for it: what is tested is that the
+    image adds nothing around a command's output, on either stream."""
+    built = images.get("miniconda2")
+    quiet = run_command(docker_client, built.tag, ["echo", "1"])
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "1\n", "")
+    shell = run_command(docker_client, built.tag, ["bash", "-i", "-c", "true"])
+    assert "miniconda2 is END-OF-LIFE" in shell.stderr
+    assert "END-OF-LIFE" not in shell.stdout
+    labels = images.builder.client.images.get(built.tag).labels
+    assert labels["io.condabot.end-of-life"] == "2020-01-01"
+    assert labels["io.condabot.replacement"] == "docker.io/condabot/miniconda3"
+    assert (
+        "io.condabot.end-of-life"
+        not in images.builder.client.images.get(images.get("miniconda3").tag).labels
+    )
+
+
+@pytest.mark.slow
+def test_a_line_never_builds_the_dockerfiles_own_pin_for_an_arch_it_does_not_pin(
+    image_builder: ImageBuilder,
+) -> None:
+    """The shared Dockerfile pins aarch64 for the default line; a line pinning only x86_64
+    must fail on aarch64, not install the default line's installer in its name."""
+    line = CATALOG.image(BUILT_LINE)
+    amd64 = tuple(p for p in read_pins(dockerfile_text(line.pin_file)) if p.arch == "x86_64")
+    args = {**dict(pin_build_args(amd64)), "TARGET_ARCH_OVERRIDE": "aarch64"}
+    with pytest.raises(BuildFailed) as failure:
+        image_builder.build(ROOT / line.dockerfile, "condabot-test/line-arch:latest", args)
+    assert "unsupported architecture aarch64: this image has installers for: x86_64" in (
+        failure.value.log
+    )
 
 
 @pytest.mark.slow
@@ -280,7 +457,7 @@ def test_image_labels_come_from_build_arguments(name: str, images: Images) -> No
     labels = images.builder.client.images.get(built.tag).labels
     assert (
         labels["org.opencontainers.image.version"]
-        == pins_of(built.image.dockerfile)["x86_64"].version.text
+        == pins_of(built.image.pin_file)["x86_64"].version.text
     )
     assert labels["org.opencontainers.image.revision"] == LABELS["IMAGE_REVISION"]
     assert labels["org.opencontainers.image.created"] == LABELS["IMAGE_CREATED"]
