@@ -26,6 +26,10 @@ from tests.support.release_world import _git
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLER = "Miniconda3-py311_23.5.2-0-Linux-x86_64.sh"
 TAG = "miniconda3-usrlocal-23.5.2-0"
+# A Python line: the shared Debian Dockerfile pins py311 by default; the line's pins file
+# says py310, and only the build arguments the release derives from it can make it so.
+LINE_INSTALLER = "Miniconda3-py310_23.5.2-0-Linux-x86_64.sh"
+LINE_TAG = "miniconda3-py310-23.5.2-0"
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("built_images")]
 
@@ -39,18 +43,23 @@ def checkout(tmp_path: Path) -> Path:
     _git(root, "add", "-A")
     _git(root, "commit", "-q", "-m", "images")
     _git(root, "tag", TAG)
+    _git(root, "tag", LINE_TAG)
     return root
 
 
-def build(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
-    code = main(["release", "build", "--root", str(root), "--tag", TAG,
+def build(
+    capsys: pytest.CaptureFixture[str], root: Path, *args: str, tag: str = TAG
+) -> tuple[int, str, str]:
+    code = main(["release", "build", "--root", str(root), "--tag", tag,
                  "--platform", "linux/amd64", *args])  # fmt: skip
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def build_args(bases: LocalBases, server: FileServer, content: bytes) -> list[str]:
-    server.put(f"/miniconda/{INSTALLER}", content)
+def build_args(
+    bases: LocalBases, server: FileServer, content: bytes, installer: str = INSTALLER
+) -> list[str]:
+    server.put(f"/miniconda/{installer}", content)
     pairs = {
         "BASE_IMAGE": bases.debian,
         "UPSTREAM_URL": server.url,
@@ -59,11 +68,13 @@ def build_args(bases: LocalBases, server: FileServer, content: bytes) -> list[st
     return [arg for key, value in pairs.items() for arg in ("--build-arg", f"{key}={value}")]
 
 
-def staged_config(env: Registries, root: Path) -> dict[str, object] | None:
+def staged_config(
+    env: Registries, root: Path, image: str = "miniconda3-usrlocal"
+) -> dict[str, object] | None:
     revision = _git(root, "rev-parse", "HEAD")
     staging = Staging.parse(None)
     client = Registry(staging.host)
-    repository = f"{staging.namespace}/miniconda3-usrlocal"
+    repository = f"{staging.namespace}/{image}"
     manifest = client.get_manifest(repository, f"build-{revision}-amd64")
     if manifest is None:
         return None
@@ -112,3 +123,22 @@ def test_a_wrong_python_flavour_fails_the_smoke_test_and_nothing_is_staged(
     assert "python is 3.12, not flavour py311" in err
     assert "not pushed" in err
     assert staged_config(release_env, checkout) is None
+
+
+def test_a_python_line_is_built_from_the_shared_dockerfile_with_its_own_pins(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    base_images: LocalBases,
+    installer_server: FileServer,
+    release_env: Registries,
+    checkout: Path,
+) -> None:
+    content = make_installer(LINE_INSTALLER).content
+    args = build_args(base_images, installer_server, content, LINE_INSTALLER)
+    code, out, err = build(capsys, checkout, *args, tag=LINE_TAG)
+    assert code == 0, err
+    assert "miniconda3-py310 linux/amd64:" in out
+    config = staged_config(release_env, checkout, "miniconda3-py310")
+    assert config is not None
+    labels = config["config"]["Labels"]  # type: ignore[index]
+    assert labels["org.opencontainers.image.version"] == "23.5.2-0"
