@@ -31,6 +31,7 @@ lint: setup
 	  $(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml; \
 	fi
 	@if [ -f renovate.json ]; then $(BIN)/check-jsonschema --builtin-schema vendor.renovate renovate.json; fi
+	@if [ -d renovate ]; then $(BIN)/check-jsonschema --builtin-schema vendor.renovate renovate/*.json; fi
 
 bench: setup
 	$(PY) -m bench.bench_upstream
