@@ -1,9 +1,13 @@
 """Image figures (issue #3), on the local Docker Engine.
 
-1. Per catalog image: its size, the size of its conda prefix, and the difference (what the
-   image carries besides conda: the base plus our layer), and what our layer adds over the
-   base. The builds install generated stand-in installers (real ones are not reachable
-   here), so the prefix is tiny; the overhead figures do not depend on it.
+1. Per catalog image, every Python line included: its size, the size of its conda prefix,
+   and the difference (what the image carries besides conda: the base plus our layer), and
+   what our layer adds over the base (target for the slim variants: <= 5 MB). The builds
+   install generated stand-in installers (real ones are not reachable here), so the prefix
+   is tiny; the overhead figures do not depend on it. A line is built as a release builds
+   it: the shared Dockerfile with its pins file as build arguments; a line with no pins
+   yet gets the pins its first bot PR would propose (the stand-in listing's newest release
+   of its flavour).
 2. For comparison, the Debian packages Anaconda's own Dockerfiles install, on the same base.
 3. Build time of every catalog image from a warm cache (after a first, possibly cold, round).
 
@@ -20,6 +24,9 @@ from pathlib import Path
 import docker
 
 from bot.catalog import Image, load_catalog
+from bot.pins import Pin, read_pins
+from bot.platforms import BY_ARCH
+from bot.release.pinned import pin_build_args
 from tests.harness.docker import (
     ROOT,
     FileServer,
@@ -27,10 +34,13 @@ from tests.harness.docker import (
     connect,
     ensure_base_image,
     installer_build_args,
-    serve_pinned_installers,
 )
+from tests.support.installer import make_installer
+from tests.support.upstream_data import MINICONDA_RELEASES
 
 MB = 1_000_000
+SLIM_TARGET_MB = 5.0
+NOT_SLIM = {"miniconda3-devcontainer"}  # adds git, ssh, procps and sudo on purpose
 # The apt packages of Anaconda's own miniconda3 and anaconda3 Dockerfiles (Debian).
 PEER_PACKAGES = {
     "peer: miniconda3 apt set": (
@@ -45,12 +55,31 @@ PEER_PACKAGES = {
 }
 
 
+def first_pins(image: Image) -> tuple[Pin, ...]:
+    """A new line's pins as its first bot PR would write them, from the stand-in listing."""
+    version = next(
+        v for v, _, flavours, _ in reversed(MINICONDA_RELEASES) if image.python in flavours
+    )
+    text = ""
+    for arch in image.arches:
+        name = f"Miniconda3-{image.python}_{version}-Linux-{arch}.sh"
+        suffix = BY_ARCH[arch].arg_suffix
+        text += (f'ARG INSTALLER_URL_{suffix}="https://repo.anaconda.com/miniconda/{name}"\n'
+                 f'ARG SHA256SUM_{suffix}="{make_installer(name).sha256}"\n')  # fmt: skip
+    return read_pins(text, image.pin_file)
+
+
 def build_catalog_image(
     builder: ImageBuilder, server: FileServer, image: Image
 ) -> tuple[str, float]:
     dockerfile = ROOT / image.dockerfile
+    pins = read_pins((ROOT / image.pin_file).read_text(), image.pin_file) or first_pins(image)
+    installers = {pin.arch: make_installer(pin.filename) for pin in pins}
+    for installer in installers.values():
+        server.put(installer.path, installer.content)
     args = {
-        **installer_build_args(server, serve_pinned_installers(server, dockerfile)),
+        **(dict(pin_build_args(pins)) if image.pins else {}),
+        **installer_build_args(server, installers),
         **dict(image.build_args),
     }
     tag = f"condabot-bench/{image.name}:latest"
@@ -107,19 +136,24 @@ def main() -> None:
         )
         print(header)
         print("-" * len(header))
+        over_slim: list[str] = []
         for image in catalog.images:
             tag = tags[image.name]
             prefix = dict(image.build_args).get("CONDA_PREFIX_DIR", "/opt/conda")
             size, conda = image_bytes(client, tag), prefix_bytes(client, tag, prefix)
+            overhead = (size - conda - base_size) / MB
+            if image.name not in NOT_SLIM and overhead > SLIM_TARGET_MB:
+                over_slim.append(image.name)
             print(
                 f"{image.name:28} {size / MB:8.1f} {conda / MB:10.2f} {(size - conda) / MB:12.1f} "
-                f"{(size - conda - base_size) / MB:10.1f} {first[image.name]:12.1f} "
-                f"{warm[image.name]:7.2f}"
+                f"{overhead:10.1f} {first[image.name]:12.1f} {warm[image.name]:7.2f}"
             )
         for name, packages in PEER_PACKAGES.items():
             size = peer_bytes(builder, name, packages)
             print(f"{name:28} {size / MB:8.1f} {'':10} {'':12} {(size - base_size) / MB:10.1f}")
         print(f"\nall {len(catalog.images)} catalog images from a warm cache: {warm_total:.1f} s")
+        verdict = f"over the target: {', '.join(over_slim)}" if over_slim else "all within"
+        print(f"slim variants' overhead over the base, target <= {SLIM_TARGET_MB} MB: {verdict}")
     finally:
         server.stop()
 

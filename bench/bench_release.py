@@ -3,6 +3,8 @@
 1. Bytes uploaded per registry / unique compressed layer bytes: target <= 1.05.
 2. An identical second publish: 0 blobs uploaded, under 5 s.
 3. N tags cost N manifest writes.
+4. The size of the catalog's full tag set (pure, from dockerfiles/images.yaml): one release
+   of every image, every Python line included, and the tag writes it costs per registry.
 
 Setup: moto (ECR auth) and three `docker-registry` processes (staging, an htpasswd "Docker
 Hub", an "ECR"), each target behind a TCP proxy that counts the bytes the registry receives
@@ -19,6 +21,7 @@ import contextlib
 import io
 import logging
 import os
+import re
 import socket
 import tempfile
 import threading
@@ -28,11 +31,15 @@ from pathlib import Path
 import boto3
 import docker
 
+from bot.catalog import Image, load_catalog
 from bot.cli import main
 from bot.release.context import Options, gather
+from bot.release.pinned import Pinned
+from bot.release.plan import make_plan
 from bot.release.publish import assemble
 from bot.release.registry import Registry
 from bot.release.staging import Staging
+from bot.versions import Version
 from tests.support.registry import DistributionRegistry, free_port
 from tests.support.release_world import SmallRepo, ensure_tiny_base, stage_fake_arm64
 
@@ -132,7 +139,43 @@ def publish(repo: SmallRepo, tag: str) -> float:
     return time.monotonic() - started
 
 
+# One release of every catalog image: (release tag, upstream's default Python flavour).
+CATALOG_RELEASES = (("miniconda3-26.5.3-1", "py314"), ("anaconda3-2025.06-0", None),
+                    ("miniconda2-4.8.3", None))  # fmt: skip
+
+
+def catalog_tag_set() -> None:
+    catalog = load_catalog(Path("dockerfiles/images.yaml"))
+    per_repository: dict[str, set[str]] = {}
+    writes: dict[str, int] = {}
+    images = 0
+    for tag, default in CATALOG_RELEASES:
+        version = Version.parse(re.sub(r"^[a-z0-9-]*?-(?=\d)", "", tag))
+        pinned = {i.name: Pinned(i.name, version, _flavour(i, default), i.pin_file)
+                  for i in catalog.images}  # fmt: skip
+        plan = make_plan(catalog, tag, pinned, (), "0" * 40, "2026-10-01T00:00:00Z", "")
+        for image in plan.images:
+            images += 1
+            for target in image.targets:
+                names = per_repository.setdefault(target.repository, set())
+                names.update(t.name for t in image.tags)
+                writes[target.registry] = writes.get(target.registry, 0) + len(image.tags)
+    print(f"catalog tag set: one release of each of {images} images")
+    for repository, names in sorted(per_repository.items()):
+        print(f"  {repository}: {len(names)} tags")
+    total = sum(len(n) for n in per_repository.values())
+    per_registry = ", ".join(f"{r} {n}" for r, n in sorted(writes.items()))
+    print(f"  {total} distinct tags; tag writes per registry: {per_registry}\n")
+
+
+def _flavour(image: Image, default: str | None) -> str | None:
+    if image.product.value == "anaconda3":
+        return None
+    return default if image.follows_default else image.python
+
+
 def run() -> None:
+    catalog_tag_set()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
     client = docker.from_env(timeout=600)
     moto = start_moto()
