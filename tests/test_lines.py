@@ -256,3 +256,18 @@ def test_bump_local_rewrites_each_lines_pins_file_and_leaves_the_dockerfile(
     lines = repo / "dockerfiles/miniconda3/lines"
     assert (lines / "py310.pins").read_text() == pins_file("py310", "25.3.1-1", docs)
     assert (lines / "py312.pins").read_text() == pins_file("py312", "25.3.1-1", docs)
+
+
+def test_a_first_pins_pull_request_says_there_were_none() -> None:
+    from bot.forge.grouping import body, title
+
+    docs = newer_documents()
+    catalog = parse_catalog(line_catalog("py312"))
+    result = plan_lines(catalog, files_for(docs, py312=None), docs)
+    members = [i for i in result.images if i.changes]
+    assert title("miniconda3-py312", members) == (
+        "chore(deps): update miniconda3-py312 (py312) to 25.3.1-1"
+    )
+    text = body(members)
+    assert "### `miniconda3-py312`: (none) → py312_25.3.1-1" in text
+    assert "| x86_64 | (none: first pins) | [Miniconda3-py312_25.3.1-1" in text

@@ -154,7 +154,8 @@ def _table(changes: Sequence[PinChange]) -> str:
         to = f"[{_file(c.to_url)}]({c.to_url})" if c.to_url else "removed"
         sha = f"`{c.to_sha[:16]}…`" if c.to_sha else "-"
         size = f"{c.size / 1e6:.1f} MB" if c.size else "-"
-        rows.append(f"| {c.arch} | `{_file(c.from_url)}` | {to} | {sha} | {size} |")
+        was = f"`{_file(c.from_url)}`" if c.from_url else "(none: first pins)"
+        rows.append(f"| {c.arch} | {was} | {to} | {sha} | {size} |")
     return "\n".join(rows)
 
 
@@ -170,6 +171,8 @@ def _file(url: str) -> str:
 def label(python: str | None, version: str | None) -> str:
     if version is None:
         return "-"
+    if not version:
+        return "(none)"  # a new line, before its first pins
     return f"{python}_{version}" if python else version
 
 
