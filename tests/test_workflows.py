@@ -130,7 +130,8 @@ def test_release_matrix_is_the_plans_output(tmp_path: Path) -> None:
         ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
     )
     env = {**os.environ, "GITHUB_OUTPUT": str(output)}
-    tag = "miniconda3-23.5.2-0"  # what dockerfiles/ pins today
+    # A line pinned today (the product tag waits for the py312-py314 first pins).
+    tag = "miniconda3-py310-23.5.2-0"
     args = [sys.executable, "-m", "bot", "release", "plan", "--root", str(ROOT), "--tag", tag]
     subprocess.run(
         [*args, "--github-output", "--revision", head.stdout.strip()],
@@ -188,3 +189,45 @@ def test_readme_states_the_triggers_and_permissions_the_workflows_have() -> None
                 assert f"{permission}: {level}" in row, (
                     f"README row for {name} omits {permission}: {level}"
                 )
+
+
+def test_ci_builds_a_changed_python_line_from_the_shared_dockerfile_with_its_pins(
+    tmp_path: Path,
+) -> None:
+    """Runs the images job's script for real (git, bash, sed) on a repository where a PR
+    changed only a line's pins file; `docker` is a stand-in that records its arguments."""
+    import os
+    import shutil
+    import subprocess
+
+    step = next(
+        s
+        for s in workflow("ci.yml")["jobs"]["images"]["steps"]
+        if "docker build" in s.get("run", "")
+    )
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "dockerfiles", repo / "dockerfiles")
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    base = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    pins = repo / "dockerfiles/miniconda3/debian/lines/py310.pins"
+    pins.write_text(pins.read_text().replace("23.5.2-0", "26.5.3-1"))
+    subprocess.run([*git, "commit", "-qam", "bump py310"], check=True)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$DOCKER_LOG"\n')
+    (bin_dir / "docker").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "BASE_SHA": base.strip(),
+           "DOCKER_LOG": str(tmp_path / "docker.log")}  # fmt: skip
+    subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, check=True)
+    args = (tmp_path / "docker.log").read_text().splitlines()
+    assert args[args.index("-f") + 1] == "dockerfiles/miniconda3/debian/Dockerfile"
+    assert args[-1] == "dockerfiles/miniconda3/debian"
+    built = [args[i + 1] for i, a in enumerate(args) if a == "--build-arg"]
+    assert any(
+        a.startswith("INSTALLER_URL_LINUX64=") and "Miniconda3-py310_26.5.3-1-Linux-x86_64" in a
+        for a in built
+    )
+    assert any(a.startswith("SHA256SUM_LINUX64=") for a in built)
