@@ -57,3 +57,10 @@ def test_shared_dockerfiles_and_product_groups() -> None:
     assert [f.path for f in ana.files] == ["d/a/Dockerfile", "d/au/Dockerfile"]
     assert ana.target == "anaconda3=2025.06-0;anaconda3-ubuntu=2025.06-0"
     assert ("miniconda3", "miniconda3-usrlocal") in seen
+
+
+def test_installer_sizes_read_well_at_any_scale() -> None:
+    from bot.forge.grouping import _size
+
+    assert _size(1_080_000_000) == "1080.0 MB"
+    assert _size(8_552) == "8.6 kB"  # a stand-in installer, not "0.0 MB"

@@ -153,10 +153,14 @@ def _table(changes: Sequence[PinChange]) -> str:
     for c in changes:
         to = f"[{_file(c.to_url)}]({c.to_url})" if c.to_url else "removed"
         sha = f"`{c.to_sha[:16]}…`" if c.to_sha else "-"
-        size = f"{c.size / 1e6:.1f} MB" if c.size else "-"
+        size = _size(c.size) if c.size else "-"
         was = f"`{_file(c.from_url)}`" if c.from_url else "(none: first pins)"
         rows.append(f"| {c.arch} | {was} | {to} | {sha} | {size} |")
     return "\n".join(rows)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
 
 
 def _release_date(changes: Sequence[PinChange]) -> str | None:
