@@ -67,13 +67,6 @@ def render_dashboard(
 
 def _attention(plan: Plan, snapshot: Snapshot, updates: Sequence[GroupUpdate]) -> list[str]:
     lines = [f"- `{i.image}`: {n}" for i in plan.images for n in i.notes if is_loud(n)]
-    for image in plan.images:
-        dropped = [c.arch for c in image.changes if c.to_url is None]
-        if dropped:
-            lines.append(
-                f"- `{image.image}`: DROPPED ARCH: upstream stopped building "
-                f"{', '.join(dropped)}; the update removes it"
-            )
     lines += [f"- `{u.group}`: {a}" for u in updates for a in u.alarms]
     lines += [
         f"- `{p.metadata.group}` (#{p.number}): someone else pushed to its branch, so condabot "
