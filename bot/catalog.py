@@ -223,7 +223,8 @@ def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
     except OSError as exc:
         raise CatalogError(
             f"cannot read the catalog {path}: {exc.strerror}",
-            "run from the repository root or pass --catalog",
+            "run from the repository root or pass --root; name no --catalog to have the images "
+            "discovered from the Dockerfiles (condabot init writes the catalog)",
         ) from exc
     return parse_catalog(text, str(path))
 

@@ -13,6 +13,7 @@ so that `bump --local && git commit` never takes changed installer bytes unseen.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from typing import TYPE_CHECKING, Any
@@ -75,12 +76,22 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     token = None if args.local else _token()  # before any download: fail fast
     planned, failures = _verified(args, make_plan(args))
-    edits = plan_edits(planned.plan, planned.root, planned.catalog_path)
+    edits = _edits(planned, planned.plan)
     if token is None:
         _tell(planned.plan)
         return _local(args, planned, edits, failures)
     _warn(planned)
     return _pull_requests(args, planned, failures, token)
+
+
+def _edits(planned: Planned, plan: Plan) -> tuple[FileEdit, ...]:
+    """The files `plan` changes. Without a catalog file the platforms come from the pins,
+    so a dropped arch leaves the Dockerfile only: there is no catalog to edit."""
+    if planned.discovered:
+        plan = dataclasses.replace(
+            plan, images=tuple(dataclasses.replace(i, drop_platforms=()) for i in plan.images)
+        )
+    return plan_edits(plan, planned.root, planned.catalog_path)
 
 
 def _token() -> str:
@@ -177,7 +188,7 @@ def _pull_requests(
     checkout = read_checkout(planned.root, args.base)
 
     def edits_for(sub: Plan) -> list[tuple[str, str]]:
-        return [(e.path, e.after) for e in plan_edits(sub, planned.root, planned.catalog_path)]
+        return [(e.path, e.after) for e in _edits(planned, sub)]
 
     catalog = planned.catalog
     held = {group_key(catalog.image(i.image), catalog) for i in planned.plan.images if i.held}

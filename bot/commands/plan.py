@@ -12,14 +12,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.catalog import DEFAULT_PATH, Catalog, load_catalog
+from bot.catalog import Catalog
 from bot.commands.common import add_upstream_options, listing_from_args
+from bot.commands.location import add_location_options, load_source, locate
 from bot.errors import UsageError
-from bot.pins import Pin, read_pins
+from bot.pins import Pin
 from bot.planner import ImagePlan, Kind, Plan, Withheld, check_pins, format_age, is_loud, plan
 from bot.upstream.model import Listing
 from bot.upstream.names import parse_installer_name
-from bot.writer import read_text
 
 _EPILOG = """\
 exit status: 0 whether or not updates exist; with --exit-code, 1 when any image
@@ -46,12 +46,7 @@ def add_parser(subparsers: Any) -> None:
 
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
     """Options every command that makes a plan shares (plan, bump)."""
-    parser.add_argument(
-        "--catalog",
-        type=Path,
-        default=DEFAULT_PATH,
-        help="the image catalog; the repository root is its grandparent (default %(default)s)",
-    )
+    add_location_options(parser)
     parser.add_argument(
         "--now",
         type=_aware_datetime,
@@ -84,6 +79,7 @@ class Planned:
     root: Path  # the repository root, holding dockerfiles/
     pins: Mapping[str, tuple[Pin, ...]]
     listing: Listing
+    discovered: bool = False  # no catalog file: the images come from the Dockerfiles
 
     def replan(self, withheld: Iterable[Withheld]) -> Planned:
         """The same plan, with these installers never proposed (they failed verification)."""
@@ -93,24 +89,25 @@ class Planned:
 
 
 def make_plan(args: argparse.Namespace) -> Planned:
-    """Read the catalog and every Dockerfile first (cheap, local), then upstream, then plan."""
-    catalog = load_catalog(args.catalog)
-    root = args.catalog.resolve().parent.parent
+    """Read the catalog (or discover it) and every Dockerfile first (cheap, local), then
+    upstream, then plan."""
+    location = locate(args)
+    source = load_source(location)
+    catalog = source.catalog
     names = args.image or list(catalog.names())
     for name in names:
         if name not in catalog.names():
-            raise UsageError(f"no image named {name!r} in {args.catalog}", "see the catalog")
-    pins = {name: read_image_pins(root, catalog, name) for name in names}
+            where = "the discovered images" if source.discovered else str(location.catalog)
+            known = ", ".join(catalog.names())
+            raise UsageError(f"no image named {name!r} in {where}", f"name one of: {known}")
+    pins = {name: source.pins(name) for name in names}
     check_pins(catalog, pins, names)
     now = args.now or datetime.now(UTC)
     listing = listing_from_args(args)
     result = plan(catalog, pins, listing, now, names)
-    return Planned(result, catalog, args.catalog, root, pins, listing)
-
-
-def read_image_pins(root: Path, catalog: Catalog, name: str) -> tuple[Pin, ...]:
-    pin_file = catalog.image(name).pin_file
-    return read_pins(read_text(root / pin_file), pin_file)
+    return Planned(
+        result, catalog, location.catalog, location.root, pins, listing, source.discovered
+    )
 
 
 def run(args: argparse.Namespace) -> int:
