@@ -42,21 +42,39 @@ def test_rejects_non_versions(bad: str) -> None:
 
 
 parts = st.lists(st.integers(0, 3000), min_size=2, max_size=4)
+# Versions that differ only by trailing zeros (1.2.3 vs 1.2.3.0) must be drawn often.
+releases = st.one_of(parts, parts.map(lambda p: [*p, 0][:4]), parts.map(lambda p: p[:2]))
 
 
-@given(parts, st.none() | st.integers(0, 9), parts, st.none() | st.integers(0, 9))
+def numeric_order(a: list[int], ab: int | None, b: list[int], bb: int | None) -> int:
+    """Written apart from the code's sort key: release parts compared with the shorter one
+    zero-extended to the longer (1.2.3 == 1.2.3.0), then a missing build before any build."""
+    width = max(len(a), len(b))
+    ka = ([*a, *[0] * (width - len(a))], -1 if ab is None else ab)
+    kb = ([*b, *[0] * (width - len(b))], -1 if bb is None else bb)
+    return (ka > kb) - (ka < kb)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "order"),
+    [("1.2.3", "1.2.3.0", 0), ("1.2", "1.2.0", 0), ("1.2.3", "1.2.3.1", -1),
+     ("4.7.12", "4.7.12.1", -1), ("2023.03", "2023.03-0", -1), ("1.2.3.0-1", "1.2.3-1", 0)],
+)  # fmt: skip
+def test_trailing_zeros_and_builds(a: str, b: str, order: int) -> None:
+    va, vb = Version.parse(a), Version.parse(b)
+    assert ((va > vb) - (va < vb), va == vb) == (order, order == 0)
+
+
+@given(releases, st.none() | st.integers(0, 9), releases, st.none() | st.integers(0, 9))
 def test_order_is_numeric_release_then_build(
     a: list[int], ab: int | None, b: list[int], bb: int | None
 ) -> None:
     def text(release: list[int], build: int | None) -> str:
         return ".".join(map(str, release)) + ("" if build is None else f"-{build}")
 
-    def pad(release: list[int]) -> list[int]:
-        return [*release, 0, 0][:3] + release[3:]
-
     va, vb = Version.parse(text(a, ab)), Version.parse(text(b, bb))
-    expected = (pad(a), -1 if ab is None else ab) < (pad(b), -1 if bb is None else bb)
-    assert (va < vb) == expected
+    assert (va > vb) - (va < vb) == numeric_order(a, ab, b, bb)
+    assert (va == vb) == (numeric_order(a, ab, b, bb) == 0)
 
 
 @given(parts, parts)

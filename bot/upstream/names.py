@@ -1,6 +1,6 @@
 """Parse installer filenames of every upstream naming era. Pure.
 
-Eras (see DESIGN.md): `Miniconda3-4.7.12.1-...`, `Miniconda3-py38_4.8.2-...`,
+Eras: `Miniconda3-4.7.12.1-...`, `Miniconda3-py38_4.8.2-...`,
 `Miniconda3-py312_24.5.0-0-...`, `Anaconda3-5.3.1-...`, `Anaconda3-2022.10-...`,
 `Anaconda3-2023.07-2-...`, and the `-latest-` aliases.
 """

@@ -30,7 +30,7 @@ BOT_TOKEN = "bot-token"
 HUMAN_TOKEN = "human-token"
 MAINTAINER_TOKEN = "maintainer-token"
 
-# A Dockerfile in the format of Anaconda's own images repository (see DESIGN.md).
+# A Dockerfile in the format of Anaconda's own images repository (ContinuumIO/docker-images).
 SEED_DOCKERFILE = b"""\
 FROM debian:bookworm-slim
 
