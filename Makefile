@@ -30,6 +30,8 @@ lint: setup
 	  $(BIN)/zizmor --offline .github/workflows workflows && \
 	  $(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml; \
 	fi
+	$(BIN)/check-jsonschema --check-metaschema bot/catalog.schema.json
+	$(BIN)/check-jsonschema --schemafile bot/catalog.schema.json dockerfiles/images.yaml
 	@if [ -f renovate.json ]; then $(BIN)/check-jsonschema --builtin-schema vendor.renovate renovate.json; fi
 	@if [ -d renovate ]; then $(BIN)/check-jsonschema --builtin-schema vendor.renovate renovate/*.json; fi
 

@@ -1,18 +1,26 @@
 """The image catalog, `dockerfiles/images.yaml`: the one source of truth.
 
 The bot, the release planner and the CI matrix all read it through `load_catalog`.
-Validation happens on load; an error names the file, line and key at fault.
+Validation happens on load, first against the JSON Schema shipped beside this module
+(`catalog.schema.json`, which editors use too), then for what a schema cannot say (names
+that refer to other entries, Python flavours, version ranges). Every error is one line
+naming the file, line and key at fault.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -24,9 +32,12 @@ from bot.upstream.names import python_flavour
 from bot.versions import VersionRange
 
 DEFAULT_PATH = Path("dockerfiles/images.yaml")
+SCHEMA_FILE = "catalog.schema.json"  # package data of `bot`
 PRODUCTS = (Product.MINICONDA3, Product.MINICONDA2, Product.ANACONDA3)
 REGISTRY_KINDS = ("dockerhub", "ecr", "ecr-public", "registry")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+# Registries whose namespace is a GitHub owner, which GitHub spells in any case and the
+# registry only accepts in lower case (`ContinuumIO` -> `continuumio`).
+LOWER_CASE_HOSTS = frozenset({"ghcr.io"})
 _AGE = re.compile(r"^(\d+)([smhd])$", re.ASCII)
 _AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -112,51 +123,144 @@ class Catalog:
         return tuple(i.name for i in self.images)
 
 
-class _Reader:
-    """Walks the YAML tree, naming each key's path and line in its errors."""
+@cache
+def schema() -> dict[str, Any]:
+    """The catalog's JSON Schema, shipped in the package."""
+    text = resources.files("bot").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
 
-    def __init__(self, source: str) -> None:
+
+def schema_path() -> Path:
+    """Where the installed schema file is (for editors' `$schema` comments)."""
+    return Path(str(resources.files("bot").joinpath(SCHEMA_FILE)))
+
+
+@cache
+def _validator() -> Draft202012Validator:
+    return Draft202012Validator(schema())
+
+
+_Path = tuple[str | int, ...]
+
+
+class _Fail:
+    """Builds one-line errors naming the file, the line and the key's path."""
+
+    def __init__(self, source: str, document: Any) -> None:
         self.source = source
+        self.document = document
 
-    def fail(self, node: Any, key: str | int | None, path: str, problem: str) -> CatalogError:
-        line = ""
-        if isinstance(node, CommentedMap | CommentedSeq):
-            try:
-                position = node.lc.key(key) if isinstance(node, CommentedMap) else node.lc.item(key)
-                line = f":{position[0] + 1}"
-            except (KeyError, IndexError, TypeError):
-                line = f":{node.lc.line + 1}"
+    def __call__(self, path: _Path, problem: str) -> CatalogError:
+        where = f"{self.source}:{self.line(path)}" if self.line(path) else self.source
         return CatalogError(
-            f"{self.source}{line}: {path}: {problem}", "fix dockerfiles/images.yaml"
+            f"{where}: {_dotted(path)}: {problem}",
+            f"fix {self.source}; every key is described in the README's catalog table",
         )
 
-    def mapping(self, value: Any, path: str, parent: Any = None, key: Any = None) -> CommentedMap:
-        if not isinstance(value, CommentedMap):
-            raise self.fail(parent, key, path, "must be a mapping")
-        return value
+    def line(self, path: _Path) -> int | None:
+        """The 1-based line of the key or item at `path`, else of its nearest parent."""
+        node, line = self.document, None
+        for key in path:
+            found = _position(node, key)
+            if found is None:
+                break
+            line, node = found[0] + 1, node[key]
+        if line is None and isinstance(node, CommentedMap | CommentedSeq):
+            line = node.lc.line + 1
+        return line
 
-    def known_keys(self, node: CommentedMap, path: str, allowed: set[str]) -> None:
-        for key in node:
-            if key not in allowed:
-                raise self.fail(
-                    node, key, f"{path}.{key}", f"unknown key; expected one of {sorted(allowed)}"
-                )
 
-    def get(self, node: CommentedMap, key: str, path: str, kind: type, default: Any = ...) -> Any:
-        if key not in node:
-            if default is ...:
-                raise self.fail(node, None, f"{path}.{key}", "is required")
-            return default
-        value = node[key]
-        if kind is str and not isinstance(value, str):
-            raise self.fail(node, key, f"{path}.{key}", f"must be a string, not {value!r}")
-        if kind is bool and not isinstance(value, bool):
-            raise self.fail(node, key, f"{path}.{key}", "must be true or false")
-        if kind is list:
-            if not isinstance(value, CommentedSeq) or not all(isinstance(v, str) for v in value):
-                raise self.fail(node, key, f"{path}.{key}", "must be a list of strings")
-            return tuple(value)
-        return value
+def _position(node: Any, key: str | int) -> tuple[int, int] | None:
+    try:
+        if isinstance(node, CommentedMap) and key in node:
+            return tuple(node.lc.key(key))
+        if isinstance(node, CommentedSeq) and isinstance(key, int) and key < len(node):
+            return tuple(node.lc.item(key))
+    except (KeyError, IndexError, TypeError):
+        return None
+    return None
+
+
+def _dotted(path: _Path) -> str:
+    text = "".join(f"[{k}]" if isinstance(k, int) else f".{k}" for k in path).lstrip(".")
+    return text or "(top level)"
+
+
+def _plain(node: Any) -> Any:
+    """The YAML tree as JSON data: dates as ISO strings, keys as strings."""
+    if isinstance(node, Mapping):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list | tuple):
+        return [_plain(v) for v in node]
+    if isinstance(node, dt.date):
+        return node.isoformat()
+    return node
+
+
+def _normalise(data: Any) -> None:
+    """Lower-case what a registry requires in lower case (ghcr.io owners), before checking."""
+    registries = data.get("registries") if isinstance(data, dict) else None
+    for entry in registries.values() if isinstance(registries, dict) else ():
+        host, namespace = entry.get("host"), entry.get("namespace")
+        if (
+            isinstance(host, str)
+            and host.lower() in LOWER_CASE_HOSTS
+            and isinstance(namespace, str)
+        ):
+            entry["namespace"] = namespace.lower()
+
+
+_TYPES = {
+    "string": "a string", "object": "a mapping", "array": "a list",
+    "boolean": "true or false", "integer": "a whole number", "null": "null",
+}  # fmt: skip
+
+
+def _schema_error(error: ValidationError) -> tuple[_Path, str]:
+    """A schema error as (path of the key at fault, problem), in the catalog's words."""
+    path: _Path = tuple(error.absolute_path)
+    keyword = str(error.validator)
+    expected: Any = error.validator_value
+    value: Any = error.instance
+    subschema: Any = error.schema
+    hint = subschema.get("x-message") if isinstance(subschema, dict) else None
+    if "propertyNames" in error.absolute_schema_path:
+        return (*path, str(value)), f"{value!r} {hint}" if hint else error.message
+    if keyword == "additionalProperties":
+        known = sorted(subschema.get("properties", {}))
+        unknown = sorted(set(value) - set(known))
+        return (*path, unknown[0]), f"unknown key; expected one of {known}"
+    if keyword == "required":
+        missing = next(k for k in expected if k not in value)
+        return (*path, missing), "is required"
+    if keyword == "type":
+        kinds = expected if isinstance(expected, list) else [expected]
+        shown = "" if isinstance(value, dict | list) else f", not {value!r}"
+        return path, f"must be {' or '.join(_TYPES[k] for k in kinds)}{shown}"
+    if keyword == "enum":
+        return path, f"{value!r} is not one of {list(expected)}"
+    if keyword == "uniqueItems":
+        twice = next(v for i, v in enumerate(value) if v in value[:i])
+        return path, f"lists {twice!r} twice"
+    if keyword == "pattern" and isinstance(value, str):
+        lower = value.lower()
+        if lower != value and re.search(str(expected), lower):
+            return (
+                path,
+                f"{value!r} has upper-case letters, which registries refuse; write {lower!r}",
+            )
+        return path, f"{value!r} {hint}" if hint else error.message
+    return path, hint or error.message
+
+
+def _first_schema_error(data: Any, fail: _Fail) -> CatalogError | None:
+    """The schema error that comes first in the file, if any."""
+    errors = [_schema_error(e) for e in _validator().iter_errors(data)]
+    if not errors:
+        return None
+    path, problem = min(errors, key=lambda e: (fail.line(e[0]) or 0, -len(e[0])))
+    return fail(path, problem)
 
 
 def parse_catalog(text: str, source: str = str(DEFAULT_PATH)) -> Catalog:
@@ -164,62 +268,25 @@ def parse_catalog(text: str, source: str = str(DEFAULT_PATH)) -> Catalog:
         document = YAML(typ="rt").load(text)
     except YAMLError as exc:
         raise CatalogError(
-            f"{source}: not valid YAML ({' '.join(str(exc).split())[:200]})"
+            f"{source}: not valid YAML ({' '.join(str(exc).split())[:200]})",
+            f"fix {source}",
         ) from exc
-    reader = _Reader(source)
-    root = reader.mapping(document, "(top level)")
-    reader.known_keys(root, "", {"version", "registries", "images"})
-    if root.get("version") != 1:
-        raise reader.fail(root, "version", "version", "must be 1")
-    registries = _registries(
-        reader, reader.mapping(root.get("registries"), "registries", root, "registries")
-    )
-    images_node = root.get("images")
-    if not isinstance(images_node, CommentedSeq) or not images_node:
-        raise reader.fail(root, "images", "images", "must be a non-empty list")
-    images = tuple(
-        _image(
-            reader, reader.mapping(node, f"images[{i}]", images_node, i), f"images[{i}]", registries
-        )
-        for i, node in enumerate(images_node)
-    )
-    seen: set[str] = set()
-    for i, image in enumerate(images):
-        if image.name in seen:
-            raise reader.fail(
-                images_node, i, f"images[{i}].name", f"duplicate image name {image.name!r}"
-            )
-        seen.add(image.name)
-    for i, image in enumerate(images):
-        _check_references(reader, images_node[i], f"images[{i}]", image, images)
-    return Catalog(registries, images)
-
-
-def _check_references(
-    reader: _Reader, node: CommentedMap, path: str, image: Image, images: tuple[Image, ...]
-) -> None:
-    """What one image says about the others: its replacement exists and lives on; its pins
-    file is no other image's Dockerfile (a line's pins move on their own)."""
-    eol = image.end_of_life
-    if eol is not None:
-        names = {i.name: i for i in images}
-        replacement = names.get(eol.replacement)
-        if replacement is None or replacement.end_of_life is not None:
-            raise reader.fail(
-                node,
-                "end_of_life",
-                f"{path}.end_of_life.replacement",
-                f"{eol.replacement!r} is not a catalog image that lives on",
-            )
-    if image.pins is not None and any(image.pins == i.dockerfile for i in images):
-        raise reader.fail(
-            node, "pins", f"{path}.pins", f"{image.pins} is a Dockerfile; name the line's own file"
-        )
+    fail = _Fail(source, document)
+    data = _plain(document)
+    if not isinstance(data, dict):
+        raise fail((), "must be a mapping with version, registries and images")
+    _normalise(data)
+    problem = _first_schema_error(data, fail)
+    if problem is not None:
+        raise problem
+    return _build(data, fail)
 
 
 def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path} is not UTF-8 (byte {exc.start})", "save it as UTF-8") from exc
     except OSError as exc:
         raise CatalogError(
             f"cannot read the catalog {path}: {exc.strerror}",
@@ -229,184 +296,101 @@ def load_catalog(path: Path = DEFAULT_PATH) -> Catalog:
     return parse_catalog(text, str(path))
 
 
-def _registries(reader: _Reader, node: CommentedMap) -> dict[str, Registry]:
-    registries = {}
-    for name, value in node.items():
-        path = f"registries.{name}"
-        entry = reader.mapping(value, path, node, name)
-        reader.known_keys(entry, path, {"kind", "host", "namespace"})
-        kind = reader.get(entry, "kind", path, str)
-        if kind not in REGISTRY_KINDS:
-            raise reader.fail(
-                entry, "kind", f"{path}.kind", f"{kind!r} is not one of {list(REGISTRY_KINDS)}"
+def _build(data: dict[str, Any], fail: _Fail) -> Catalog:
+    """The catalog from schema-valid data, after the checks a schema cannot make."""
+    registries = {
+        name: Registry(name, entry["kind"], entry["host"], entry.get("namespace", ""))
+        for name, entry in data.get("registries", {}).items()
+    }
+    images = tuple(
+        _image(entry, ("images", i), registries, fail) for i, entry in enumerate(data["images"])
+    )
+    seen: set[str] = set()
+    for i, image in enumerate(images):
+        if image.name in seen:
+            raise fail(("images", i, "name"), f"duplicate image name {image.name!r}")
+        seen.add(image.name)
+    for i, image in enumerate(images):
+        _check_references(("images", i), image, images, fail)
+    return Catalog(registries, images)
+
+
+def _check_references(path: _Path, image: Image, images: tuple[Image, ...], fail: _Fail) -> None:
+    """What one image says about the others: its replacement exists and lives on; its pins
+    file is no other image's Dockerfile (a line's pins move on their own)."""
+    eol = image.end_of_life
+    if eol is not None:
+        replacement = next((i for i in images if i.name == eol.replacement), None)
+        if replacement is None or replacement.end_of_life is not None:
+            raise fail(
+                (*path, "end_of_life", "replacement"),
+                f"{eol.replacement!r} is not a catalog image that lives on",
             )
-        registries[name] = Registry(
-            name,
-            kind,
-            reader.get(entry, "host", path, str),
-            reader.get(entry, "namespace", path, str, ""),
-        )
-    return registries
-
-
-_IMAGE_KEYS = {
-    "name", "product", "dockerfile", "platforms", "python", "repository", "registries",
-    "tags", "build_args", "frozen", "build_by_default", "bot", "pins", "end_of_life",
-}  # fmt: skip
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+    if image.pins is not None and any(image.pins == i.dockerfile for i in images):
+        raise fail((*path, "pins"), f"{image.pins} is a Dockerfile; name the line's own file")
 
 
 def _image(
-    reader: _Reader, node: CommentedMap, path: str, registries: dict[str, Registry]
+    entry: dict[str, Any], path: _Path, registries: Mapping[str, Registry], fail: _Fail
 ) -> Image:
-    reader.known_keys(node, path, _IMAGE_KEYS)
-    name = reader.get(node, "name", path, str)
-    if not _NAME.fullmatch(name):
-        raise reader.fail(node, "name", f"{path}.name", f"{name!r} must match [a-z0-9][a-z0-9-]*")
-    product = reader.get(node, "product", path, str)
-    if product not in PRODUCTS:
-        raise reader.fail(
-            node,
-            "product",
-            f"{path}.product",
-            f"{product!r} is not one of {[p.value for p in PRODUCTS]}",
-        )
-    platforms = reader.get(node, "platforms", path, list)
-    for platform in platforms:
-        if platform not in PLATFORMS:
-            raise reader.fail(
-                node,
-                "platforms",
-                f"{path}.platforms",
-                f"{platform!r} is not one of {list(PLATFORMS)}",
-            )
-    if not platforms:
-        raise reader.fail(node, "platforms", f"{path}.platforms", "must name at least one platform")
-    used = reader.get(node, "registries", path, list, ())
-    for registry in used:
+    used = tuple(entry.get("registries", ()))
+    for i, registry in enumerate(used):
         if registry not in registries:
-            raise reader.fail(
-                node,
-                "registries",
-                f"{path}.registries",
-                f"{registry!r} is not defined under registries",
-            )
+            raise fail((*path, "registries", i), f"{registry!r} is not defined under registries")
+    python = _python(entry, path, fail)
+    tags = entry.get("tags", {})
+    eol = entry.get("end_of_life")
     return Image(
-        name=name,
-        product=Product(product),
-        dockerfile=reader.get(node, "dockerfile", path, str),
-        platforms=tuple(PLATFORMS[p] for p in platforms),
-        python=_python(reader, node, path),
-        repository=reader.get(node, "repository", path, str, name),
+        name=entry["name"],
+        product=Product(entry["product"]),
+        dockerfile=entry["dockerfile"],
+        platforms=tuple(PLATFORMS[p] for p in entry["platforms"]),
+        python=python,
+        repository=entry.get("repository", entry["name"]),
         registries=used,
-        tags=_tags(reader, node, path),
-        build_args=_build_args(reader, node, path),
-        frozen=reader.get(node, "frozen", path, bool, False),
-        build_by_default=reader.get(node, "build_by_default", path, bool, True),
-        bot=_bot(reader, node, path),
-        pins=_pins(reader, node, path),
-        end_of_life=_end_of_life(reader, node, path),
+        tags=TagPolicy(tags.get("suffix", ""), tags.get("latest", True)),
+        build_args=tuple((k, str(v)) for k, v in entry.get("build_args", {}).items()),
+        frozen=entry.get("frozen", False),
+        build_by_default=entry.get("build_by_default", True),
+        bot=_bot(entry.get("bot", {}), (*path, "bot"), fail),
+        pins=_pins(entry, python, path, fail),
+        end_of_life=EndOfLife(eol["date"], eol["replacement"]) if eol else None,
     )
 
 
-def _pins(reader: _Reader, node: CommentedMap, path: str) -> str | None:
-    value: str | None = reader.get(node, "pins", path, str, None)
-    if value is not None and value == node.get("dockerfile"):
-        raise reader.fail(node, "pins", f"{path}.pins", "is the image's own Dockerfile; omit it")
-    if value is not None and _python(reader, node, path) == "default":
-        raise reader.fail(
-            node, "pins", f"{path}.pins", "a pins file holds one Python line: set python: pyXY"
-        )
-    return value
-
-
-def _end_of_life(reader: _Reader, node: CommentedMap, path: str) -> EndOfLife | None:
-    if "end_of_life" not in node:
-        return None
-    path = f"{path}.end_of_life"
-    eol = reader.mapping(node["end_of_life"], path, node, "end_of_life")
-    reader.known_keys(eol, path, {"date", "replacement"})
-    raw = eol.get("date")
-    date = raw.isoformat() if isinstance(raw, dt.date) else reader.get(eol, "date", path, str)
-    if not _DATE.fullmatch(date):
-        raise reader.fail(eol, "date", f"{path}.date", f"{date!r} must be a date like 2020-01-01")
-    return EndOfLife(date, reader.get(eol, "replacement", path, str))
-
-
-def _python(reader: _Reader, node: CommentedMap, path: str) -> str:
-    value: str = reader.get(node, "python", path, str, "default")
+def _python(entry: dict[str, Any], path: _Path, fail: _Fail) -> str:
+    value: str = entry.get("python", "default")
     if value == "default":
         return value
     try:
         return python_flavour(value)
     except ValueError as exc:
-        raise reader.fail(node, "python", f"{path}.python", f"{exc}, or 'default'") from exc
+        raise fail((*path, "python"), f"{exc}, or 'default'") from exc
 
 
-def _tags(reader: _Reader, node: CommentedMap, path: str) -> TagPolicy:
-    if "tags" not in node:
-        return TagPolicy()
-    tags = reader.mapping(node["tags"], f"{path}.tags", node, "tags")
-    reader.known_keys(tags, f"{path}.tags", {"suffix", "latest"})
-    suffix = reader.get(tags, "suffix", f"{path}.tags", str, "")
-    if suffix and not re.fullmatch(r"-[a-z0-9][a-z0-9.-]*", suffix):
-        raise reader.fail(
-            tags, "suffix", f"{path}.tags.suffix", f"{suffix!r} must look like -ubuntu"
-        )
-    return TagPolicy(suffix, reader.get(tags, "latest", f"{path}.tags", bool, True))
+def _pins(entry: dict[str, Any], python: str, path: _Path, fail: _Fail) -> str | None:
+    value: str | None = entry.get("pins")
+    if value is not None and value == entry["dockerfile"]:
+        raise fail((*path, "pins"), "is the image's own Dockerfile; omit it")
+    if value is not None and python == "default":
+        raise fail((*path, "pins"), "a pins file holds one Python line: set python: pyXY")
+    return value
 
 
-def _build_args(reader: _Reader, node: CommentedMap, path: str) -> tuple[tuple[str, str], ...]:
-    if "build_args" not in node:
-        return ()
-    args = reader.mapping(node["build_args"], f"{path}.build_args", node, "build_args")
-    pairs = []
-    for key, value in args.items():
-        if not isinstance(key, str) or not re.fullmatch(r"[A-Z_][A-Z0-9_]*", key):
-            raise reader.fail(
-                args, key, f"{path}.build_args.{key}", "must be an upper-case ARG name"
-            )
-        if not isinstance(value, str | int):
-            raise reader.fail(args, key, f"{path}.build_args.{key}", "must be a string")
-        pairs.append((key, str(value)))
-    return tuple(pairs)
-
-
-def _bot(reader: _Reader, node: CommentedMap, path: str) -> BotPolicy:
-    if "bot" not in node:
-        return BotPolicy()
-    path = f"{path}.bot"
-    bot = reader.mapping(node["bot"], path, node, "bot")
-    reader.known_keys(
-        bot,
-        path,
-        {"labels", "reviewers", "assignees", "min_release_age", "group", "ignore", "allow"},
-    )
-    group = reader.get(bot, "group", path, str, "image")
-    if group not in ("image", "product"):
-        raise reader.fail(bot, "group", f"{path}.group", "must be 'image' or 'product'")
-    age_text = reader.get(bot, "min_release_age", path, str, "0s")
-    age = _AGE.fullmatch(age_text)
-    if not age:
-        raise reader.fail(
-            bot,
-            "min_release_age",
-            f"{path}.min_release_age",
-            f"{age_text!r} must look like 3d, 12h, 30m",
-        )
-    allow_text = bot.get("allow")
-    if allow_text is not None and not isinstance(allow_text, str):
-        raise reader.fail(bot, "allow", f"{path}.allow", "must be a version range such as >=24.1.0")
+def _bot(entry: dict[str, Any], path: _Path, fail: _Fail) -> BotPolicy:
+    age = _AGE.fullmatch(entry.get("min_release_age", "0s"))
+    assert age is not None  # the schema's pattern
+    allow_text = entry.get("allow")
     try:
         allow = VersionRange.parse(allow_text) if allow_text else None
     except ValueError as exc:
-        raise reader.fail(bot, "allow", f"{path}.allow", str(exc)) from exc
+        raise fail((*path, "allow"), str(exc)) from exc
     return BotPolicy(
-        labels=reader.get(bot, "labels", path, list, BotPolicy.labels),
-        reviewers=reader.get(bot, "reviewers", path, list, ()),
-        assignees=reader.get(bot, "assignees", path, list, ()),
+        labels=tuple(entry.get("labels", BotPolicy.labels)),
+        reviewers=tuple(entry.get("reviewers", ())),
+        assignees=tuple(entry.get("assignees", ())),
         min_release_age=timedelta(**{_AGE_UNITS[age[2]]: int(age[1])}),
-        group=group,
-        ignore=reader.get(bot, "ignore", path, list, ()),
+        group=entry.get("group", "image"),
+        ignore=tuple(entry.get("ignore", ())),
         allow=allow,
     )
