@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.commands import bump, init, plan, release
+from bot.commands import bump, doctor, init, plan, release
 from bot.commands import upstream as upstream
 
-COMMANDS: tuple[ModuleType, ...] = (upstream, plan, bump, init, release)
+COMMANDS: tuple[ModuleType, ...] = (upstream, plan, bump, init, doctor, release)
