@@ -394,3 +394,56 @@ def _bot(entry: dict[str, Any], path: _Path, fail: _Fail) -> BotPolicy:
         ignore=tuple(entry.get("ignore", ())),
         allow=allow,
     )
+
+
+def keys_table() -> str:
+    """The README's table of every catalog key, generated from the schema (a test keeps the
+    README equal to it): `python -c 'from bot.catalog import keys_table; print(keys_table())'`."""
+    root = schema()
+    defs = root["$defs"]
+    rows = ["| key | value | default | meaning |", "|---|---|---|---|"]
+    image = defs["image"]
+    entries = [
+        *_key_rows("", root),
+        *_key_rows("registries.<name>.", defs["registry"]),
+        *_key_rows("images[].", image),
+        *_key_rows("images[].tags.", image["properties"]["tags"]),
+        *_key_rows("images[].end_of_life.", image["properties"]["end_of_life"]),
+        *_key_rows("images[].bot.", defs["bot"]),
+    ]
+    rows += [
+        f"| `{key}` | {value} | {default} | {meaning} |" for key, value, default, meaning in entries
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def _key_rows(prefix: str, node: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    required, rows = node.get("required", []), []
+    for key, spec in node["properties"].items():
+        if "$ref" in spec:
+            spec = schema()["$defs"][spec["$ref"].rsplit("/", 1)[-1]]
+        if key in required:
+            default = "required"
+        elif "default" in spec:
+            default = f"`{json.dumps(spec['default'])}`"
+        else:
+            default = spec.get("x-default", "none")
+        rows.append((f"{prefix}{key}", _value_kind(spec), default, spec.get("description", "")))
+    return rows
+
+
+def _value_kind(spec: dict[str, Any]) -> str:
+    if "const" in spec:
+        return f"`{json.dumps(spec['const'])}`"
+    if "enum" in spec:
+        return ", ".join(f"`{v}`" for v in spec["enum"])
+    declared = spec.get("type", "object")
+    kinds: list[str] = declared if isinstance(declared, list) else [declared]
+    names = {"object": "mapping", "array": "list", "boolean": "true/false", "integer": "number"}
+    text = " or ".join(names.get(k, k) for k in kinds)
+    items = spec.get("items", {})
+    if "enum" in items:
+        text += " of " + ", ".join(f"`{v}`" for v in items["enum"])
+    elif items.get("type"):
+        text += f" of {items['type']}s"
+    return text
