@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from bot.upstream.names import parse_installer_name
 
 # What the real installers ship (conda and Python versions), for the pins our images carry.
+STAND_IN_PYTHON = "3.12.0"
 KNOWN: dict[str, tuple[str, str]] = {
     "Miniconda3-py311_23.5.2-0": ("23.5.2", "3.11.4"),
     "Anaconda3-2023.09-0": ("23.7.4", "3.11.5"),
@@ -197,7 +198,9 @@ def make_installer(
     """A test installer for a real Linux installer filename.
 
     Conda and Python versions default to what the real installer ships (`KNOWN`), else to
-    what the name says (Miniconda `py311_23.5.2-0` means conda 23.5.2, Python 3.11.0).
+    what the name says (Miniconda `py311_23.5.2-0` means conda 23.5.2, Python 3.11.0), else
+    to a stand-in derived from it (Anaconda `2025.06-0`: conda 25.6.0, Python 3.12.0): any
+    installer a Dockerfile pins, today's or one the bot proposes later, gets a stand-in.
     """
     name = parse_installer_name(filename)
     if name is None or name.os != "Linux" or name.ext != "sh":
@@ -224,13 +227,15 @@ def make_installer(
 
 
 def _conda_from_name(filename: str, version: str) -> str:
-    if not filename.startswith("Miniconda"):
-        raise ValueError(f"{filename}: pass conda_version (an Anaconda name does not say it)")
-    return re.sub(r"-\d+$", "", version)
+    if filename.startswith("Miniconda"):
+        return re.sub(r"-\d+$", "", version)
+    # An Anaconda name does not say its conda: a stand-in from its YYYY.MM.
+    year, month = re.findall(r"\d+", version)[:2]
+    return f"{int(year) % 100}.{int(month)}.0"
 
 
 def _python_from_flavour(flavour: str | None) -> str:
     if flavour is None:
-        raise ValueError("pass python_version (this name has no pyXY flavour)")
+        return STAND_IN_PYTHON  # an Anaconda name does not say its Python either
     digits = flavour.removeprefix("py")
     return f"{digits[0]}.{digits[1:]}.0"
