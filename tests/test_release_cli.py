@@ -10,6 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.release.report import BEGIN, END, merge_section
+from tests.harness.github import BOT_TOKEN, MAINTAINER_TOKEN, GitHubRepo
 from tests.support.release_world import SmallRepo, _git
 
 SECTION = f"{BEGIN}\n## Published images: x\n{END}\n"
@@ -20,7 +21,7 @@ def repo(tmp_path: Path) -> SmallRepo:
     return SmallRepo(tmp_path / "repo", "127.0.0.1:1", "127.0.0.1:2").init()
 
 
-def event_file(tmp_path: Path, tag: str) -> Path:
+def event_file(tmp_path: Path, tag: str, **release: object) -> Path:
     path = tmp_path / "event.json"
     path.write_text(
         json.dumps(
@@ -30,6 +31,7 @@ def event_file(tmp_path: Path, tag: str) -> Path:
                     "tag_name": tag,
                     "target_commitish": "main",
                     "published_at": "2026-06-02T08:00:00Z",
+                    **release,
                 },
                 "repository": {
                     "full_name": "acme/images",
@@ -150,10 +152,11 @@ def test_the_release_workflow_plans_builds_on_native_runners_then_publishes() ->
     assert "tag" in triggers["workflow_dispatch"]["inputs"]
     assert workflow["concurrency"]["cancel-in-progress"] is False
     jobs = workflow["jobs"]
-    assert "--github-output" in jobs["plan"]["steps"][-1]["run"]
+    plan_step = next(s for s in jobs["plan"]["steps"] if s.get("id") == "plan")
+    assert "--github-output" in plan_step["run"]
     assert jobs["build"]["strategy"]["matrix"] == "${{ fromJSON(needs.plan.outputs.matrix) }}"
     assert jobs["build"]["runs-on"] == "${{ matrix.runner }}"
-    assert jobs["publish"]["needs"] == "build"
+    assert jobs["publish"]["needs"] == ["plan", "build"]
     assert jobs["publish"]["permissions"] == {
         "contents": "write",
         "packages": "read",
@@ -219,6 +222,8 @@ DEEP = "[" * 100_000 + "]" * 100_000  # valid JSON that a recursive parser canno
         json.dumps({"release": {"tag_name": TAG}, "repository": "acme/images"}),
         json.dumps({"release": {"tag_name": TAG}, "repository": {"full_name": 5}}),
         json.dumps({"release": {"tag_name": TAG}, "repository": {"html_url": []}}),
+        json.dumps({"release": {"tag_name": TAG, "prerelease": "yes"}}),
+        json.dumps({"release": {"tag_name": TAG, "draft": 1}}),
         DEEP,
         # Missing keys: no tag to release.
         "{}",
@@ -294,3 +299,111 @@ def test_a_created_time_with_an_offset_is_labelled_in_utc(
     code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), *argv)
     assert code == 0, err
     assert json.loads(out)["created"] == "2026-06-01T12:00:00Z"
+
+
+# -- prereleases and drafts ------------------------------------------------------------------
+
+
+def test_a_prerelease_event_plans_only_immutable_tags(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, tmp_path: Path
+) -> None:
+    tag = repo.release("26.5.3-1")
+    event = event_file(tmp_path, tag, prerelease=True)
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), "--event", str(event))
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["prerelease"] is True
+    tags = [t["name"] for t in plan["images"][0]["tags"]]
+    assert tags == ["26.5.3-1_build1", "py314_26.5.3-1_build1", "26.5.3-1", "py314_26.5.3-1"]
+    held = {h["tag"]: h["by"] for h in plan["images"][0]["held"]}
+    assert set(held) == {"26.5.3", "26.5", "26", "py314", "latest"}
+    # By hand, the same: --prerelease.
+    code, out, err = run(
+        capsys, "release", "plan", "--root", str(repo.root), "--tag", tag, "--prerelease"
+    )
+    assert code == 0 and [t["name"] for t in json.loads(out)["images"][0]["tags"]] == tags
+
+
+def test_a_draft_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, tmp_path: Path
+) -> None:
+    tag = repo.release("26.5.3-1")
+    event = event_file(tmp_path, tag, draft=True)
+    for step, extra in (("plan", []), ("build", ["--staging", "127.0.0.1:1/s"]),
+                        ("publish", ["--staging", "127.0.0.1:1/s"])):  # fmt: skip
+        argv = ["release", step, "--root", str(repo.root), "--event", str(event), *extra]
+        code, out, err = run(capsys, *argv)
+        assert (code, out) == (14, ""), step
+        assert (
+            err.startswith(f"condabot: error: release '{tag}' is a draft") and err.count("\n") == 1
+        )
+        assert "publish the release on GitHub" in err
+
+
+def test_a_manual_run_reads_the_release_state_from_github(
+    capsys: pytest.CaptureFixture[str],
+    repo: SmallRepo,
+    github_repo: GitHubRepo,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """workflow_dispatch has no release event: --github-release asks the GitHub stand-in."""
+    tag = repo.release("26.5.3-1")
+    monkeypatch.setenv("GITHUB_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("GITHUB_REPOSITORY", github_repo.full_name)
+    monkeypatch.setenv("GITHUB_API_URL", github_repo.base_url)
+    argv = ["release", "plan", "--root", str(repo.root), "--tag", tag, "--github-release"]
+    code, _, err = run(capsys, *argv)
+    assert code == 14 and f"has no published release tagged {tag}" in err
+    maintainer = github_repo.pygithub(MAINTAINER_TOKEN)
+    draft = maintainer.create_git_release(tag, tag, "notes", draft=True)
+    code, _, err = run(capsys, *argv)
+    assert code == 14 and "is a draft" in err
+    draft.update_release(name=tag, message="notes", draft=False, prerelease=True)
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    plan = json.loads(out)
+    assert plan["prerelease"] is True and "latest" not in str(plan["images"][0]["tags"])
+    assert plan["source"].endswith(f"/{github_repo.full_name}")  # the repository's html_url
+    draft.update_release(name=tag, message="notes", draft=False, prerelease=False)
+    code, out, err = run(capsys, *argv)
+    assert code == 0 and "latest" in str(json.loads(out)["images"][0]["tags"])
+
+
+# -- the source label --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("remote", "url"),
+    [
+        ("https://github.com/acme/images.git", "https://github.com/acme/images"),
+        ("https://x-access-token:ghs_s3cret@github.com/acme/images.git",
+         "https://github.com/acme/images"),
+        ("git@github.com:acme/images.git", "https://github.com/acme/images"),
+        ("ssh://git@gitlab.example.org:2222/team/images", "https://gitlab.example.org/team/images"),
+        ("/srv/git/images.git", ""),
+        ("file:///srv/git/images.git", ""),
+    ],
+)  # fmt: skip
+def test_a_git_remote_becomes_the_repositorys_web_address(remote: str, url: str) -> None:
+    from bot.release.context import web_url
+
+    assert web_url(remote) == url
+
+
+def test_outside_actions_the_source_label_comes_from_the_git_remote(
+    capsys: pytest.CaptureFixture[str], repo: SmallRepo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("GITHUB_EVENT_PATH", "GITHUB_REPOSITORY"):
+        monkeypatch.delenv(name, raising=False)
+    tag = repo.release("26.5.3-1")
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), "--tag", tag)
+    assert code == 0
+    assert json.loads(out)["source"] == ""
+    assert "WARNING: org.opencontainers.image.source is empty" in err
+    assert "--source" in err
+    _git(repo.root, "remote", "add", "origin", "https://bot:ghp_s3cret@github.com/acme/images.git")
+    code, out, err = run(capsys, "release", "plan", "--root", str(repo.root), "--tag", tag)
+    assert code == 0 and err == ""
+    plan = json.loads(out)
+    assert plan["source"] == "https://github.com/acme/images"
+    assert plan["images"][0]["labels"]["org.opencontainers.image.source"] == plan["source"]

@@ -15,7 +15,7 @@ from bot.pins import read_pins
 from bot.release.pinned import Pinned, summarise
 from bot.release.plan import ReleasePlan, make_plan
 from bot.release.tagname import resolve_tag, split_tag
-from bot.release.tags import assign_tags, candidate_tags
+from bot.release.tags import TagKind, assign_tags, candidate_tags
 from bot.versions import Version
 
 CATALOG = """
@@ -78,7 +78,8 @@ def pins(version: str, flavour: str | None = "py314", **pinned_flavours: str) ->
 def plan_for(
     catalog: Catalog, tag: str, existing: tuple[str, ...] = (), **pinned: dict[str, Pinned]
 ) -> ReleasePlan:
-    version = tag.rsplit("-", 2)[-2] + "-" + tag.rsplit("-", 1)[-1]
+    plain = re.sub(r"_build\d+$", "", tag)
+    version = plain.rsplit("-", 2)[-2] + "-" + plain.rsplit("-", 1)[-1]
     table = pinned.get("pinned") or pins(version, miniconda3_py312="py312")
     return make_plan(catalog, tag, table, existing, REV, CREATED, SOURCE)
 
@@ -287,7 +288,12 @@ def test_plan_json_and_matrix(catalog: Catalog) -> None:
         "org.opencontainers.image.version": "26.5.3-1",
         "org.opencontainers.image.revision": REV,
         "org.opencontainers.image.created": CREATED,
+        "io.condabot.build": "1",
     }
+    assert [(t["name"], t["kind"]) for t in image["tags"][:3]] == [
+        ("26.5.3-1_build1", "build"), ("py314_26.5.3-1_build1", "build"), ("26.5.3-1", "version"),
+    ]  # fmt: skip
+    assert document["prerelease"] is False and document["build"] == 1
     assert image["targets"] == [
         {"registry": "dockerhub", "kind": "dockerhub", "host": "docker.io",
          "repository": "continuumio/miniconda3"},
@@ -300,6 +306,77 @@ def test_plan_json_and_matrix(catalog: Catalog) -> None:
         {"image": "miniconda3-ubuntu", "platform": "linux/amd64", "runner": "ubuntu-24.04"},
     ]
     assert len(document["matrix"]["include"]) == 5
+
+
+# -- builds: a rebuild of the same installers --------------------------------------------
+
+
+def test_every_build_has_its_own_tags_before_its_suffix(catalog: Catalog) -> None:
+    plan = plan_for(catalog, "miniconda3-26.5.3-1")
+    assert [t.name for t in plan.image("miniconda3").build_tags] == [
+        "26.5.3-1_build1", "py314_26.5.3-1_build1",
+    ]  # fmt: skip
+    assert [t.name for t in plan.image("miniconda3-ubuntu").build_tags] == [
+        "26.5.3-1_build1-ubuntu", "py314_26.5.3-1_build1-ubuntu",
+    ]  # fmt: skip
+    assert [t.name for t in plan.image("miniconda3-py312").build_tags] == ["py312_26.5.3-1_build1"]
+    assert all(t.kind is TagKind.BUILD and t.immutable for t in plan.image("miniconda3").build_tags)
+
+
+def test_a_rebuild_tag_takes_the_version_tags_and_the_ladder_forward(catalog: Catalog) -> None:
+    plan = plan_for(catalog, "miniconda3-26.5.3-1_build2", ("miniconda3-26.5.3-1",))
+    assert (plan.build, plan.version) == (2, "26.5.3-1")
+    image = plan.image("miniconda3")
+    assert [t.name for t in image.all_tags] == [
+        "26.5.3-1_build2", "py314_26.5.3-1_build2",
+        "26.5.3-1", "py314_26.5.3-1", "26.5.3", "26.5", "26", "py314", "latest",
+    ]  # fmt: skip
+    assert dict(image.labels)["io.condabot.build"] == "2"
+
+
+def test_an_older_build_never_takes_tags_back_from_a_newer_one(catalog: Catalog) -> None:
+    existing = ("miniconda3-26.5.3-1", "miniconda3-26.5.3-1_build3", "miniconda3-27.1.0-0")
+    plan = plan_for(catalog, "miniconda3-26.5.3-1_build2", existing)
+    image = plan.image("miniconda3")
+    assert [t.name for t in image.all_tags] == ["26.5.3-1_build2", "py314_26.5.3-1_build2"]
+    held = dict(image.held)
+    assert held["26.5.3-1"] == "newer release 26.5.3-1_build3"
+    assert held["latest"] == "newer release 27.1.0-0"
+
+
+@pytest.mark.parametrize("tag", ["miniconda3-26.5.3-1_build1", "miniconda3-26.5.3-1_build0"])
+def test_build_one_is_the_release_tag_itself(catalog: Catalog, tag: str) -> None:
+    with pytest.raises(ReleaseTagError) as caught:
+        resolve_tag(tag, catalog)
+    assert caught.value.exit_code == 14
+    assert "tag it miniconda3-26.5.3-1, and a rebuild" in caught.value.message
+    assert "miniconda3-26.5.3-1_build2" in caught.value.message
+
+
+def test_a_rebuild_must_pin_the_version_it_names(catalog: Catalog) -> None:
+    with pytest.raises(ReleaseTagError, match=re.escape("names version 26.5.4-0")):
+        make_plan(
+            catalog, "miniconda3-ubuntu-26.5.4-0_build2", pins("26.5.3-1"), (), REV, CREATED, SOURCE
+        )
+
+
+# -- prereleases ----------------------------------------------------------------------------
+
+
+def test_a_prerelease_writes_only_its_immutable_tags(catalog: Catalog) -> None:
+    table = pins("26.5.3-1", miniconda3_py312="py312")
+    plan = make_plan(
+        catalog, "miniconda3-26.5.3-1", table, (), REV, CREATED, SOURCE, prerelease=True
+    )
+    assert plan.prerelease
+    for image in plan.images:
+        assert image.all_tags and all(t.immutable for t in image.all_tags), image.name
+        held = dict(image.held)
+        assert all(why.startswith("prerelease") for why in held.values())
+    assert tags_of(plan, "miniconda3") == ["26.5.3-1", "py314_26.5.3-1"]
+    assert "latest" in dict(plan.image("miniconda3").held)
+    assert "ubuntu" in dict(plan.image("miniconda3-ubuntu").held)
+    assert "py312" in dict(plan.image("miniconda3-py312").held)
 
 
 def test_plan_is_deterministic(catalog: Catalog) -> None:

@@ -33,7 +33,7 @@ from bot.release.staging import Staging
 from tests.harness.github import BOT_TOKEN, MAINTAINER_TOKEN, GitHubRepo
 from tests.harness.registry import HUB_USER, Registries, TokenHub
 from tests.support.registry import Access, DistributionRegistry
-from tests.support.release_world import SmallRepo, stage_fake_arm64
+from tests.support.release_world import SHA, SmallRepo, stage_fake_arm64
 
 Run = tuple[int, str, str]
 
@@ -109,8 +109,11 @@ def test_publish_makes_one_verified_multi_arch_index_in_every_registry(
     code, out, err = publish(capsys, small_repo, tag)
     assert code == 0, err
     image = plan.images[0]
-    names = [t.name for t in image.tags]
-    assert names == ["26.5.3-1", "py314_26.5.3-1", "26.5.3", "26.5", "26", "py314", "latest"]
+    names = [t.name for t in image.all_tags]
+    assert names == [
+        "26.5.3-1_build1", "py314_26.5.3-1_build1",
+        "26.5.3-1", "py314_26.5.3-1", "26.5.3", "26.5", "26", "py314", "latest",
+    ]  # fmt: skip
     digest = index_digest(plan, release_env)
     for name, (server, client) in clients(release_env).items():
         repository = next(t.repository for t in image.targets if t.registry == name)
@@ -119,6 +122,8 @@ def test_publish_makes_one_verified_multi_arch_index_in_every_registry(
         assert index is not None and index.media_type == "application/vnd.oci.image.index.v1+json"
         platforms = [m["platform"]["architecture"] for m in index.children()]
         assert platforms == ["amd64", "arm64"]
+        # Each platform records the installer it was built from: what version tags move by.
+        assert {m["annotations"]["io.condabot.installer.sha256"] for m in index.children()} == {SHA}
         assert index.document["annotations"]["org.opencontainers.image.version"] == "26.5.3-1"
         # Registry side: N tags cost N manifest writes; every blob went up once.
         accesses = server.accesses()
@@ -151,7 +156,7 @@ def test_an_identical_second_publish_uploads_and_writes_nothing(
     for server in (release_env.hub, release_env.ecr):
         writes = [a for a in server.accesses() if a.method in ("PUT", "PATCH", "POST")]
         assert writes == [], server.name
-    assert "0 tag(s) written, 7 already right" in out
+    assert "0 tag(s) written, 9 already right" in out
 
 
 def test_a_registry_killed_mid_publish_converges_on_rerun_uploading_nothing_twice(
@@ -177,7 +182,7 @@ def test_a_registry_killed_mid_publish_converges_on_rerun_uploading_nothing_twic
     assert code == 0, err
     second = hub.accesses()
     assert not set(uploaded(first)) & set(uploaded(second))
-    assert sorted(tag_writes(second)) == sorted(t.name for t in plan.images[0].tags)
+    assert sorted(tag_writes(second)) == sorted(t.name for t in plan.images[0].all_tags)
 
 
 def test_a_registry_killed_while_tagging_converges_writing_each_tag_once(
@@ -190,7 +195,7 @@ def test_a_registry_killed_while_tagging_converges_writing_each_tag_once(
     plan = stage(capsys, docker_client, small_repo, tag)
     ecr = release_env.ecr
     ecr.mark()
-    ecr.kill_after("manifest_write", 3).join(0)  # 2 platform manifests, then 1 tag of 7
+    ecr.kill_after("manifest_write", 3).join(0)  # 2 platform manifests, then 1 tag of 9
     code, _, err = publish(capsys, small_repo, tag)
     assert code == 11, err
     first = tag_writes(ecr.accesses())
@@ -198,7 +203,7 @@ def test_a_registry_killed_while_tagging_converges_writing_each_tag_once(
     ecr.mark()
     assert publish(capsys, small_repo, tag)[0] == 0
     second = tag_writes(ecr.accesses())
-    names = [t.name for t in plan.images[0].tags]
+    names = [t.name for t in plan.images[0].all_tags]
     assert first and second  # it did die half-way through the tags
     # A write the registry committed as it died may be missing from its log: fewer, not more.
     assert not set(first) & set(second)
@@ -211,7 +216,26 @@ def test_a_registry_killed_while_tagging_converges_writing_each_tag_once(
     }
 
 
-def test_an_immutable_tag_pointing_elsewhere_stops_before_anything_is_written(
+def move_tag(env: Registries, plan: ReleasePlan, tags: Iterable[str], *, created: str) -> str:
+    """Point `tags` in the "Docker Hub" at a copy of the published index that differs only
+    in its created annotation (same platform images, same installer records)."""
+    _, hub = clients(env)["hub"]
+    repository = plan.images[0].targets[0].repository
+    index = hub.get_manifest(repository, index_digest(plan, env))
+    assert index is not None
+    other = json.loads(index.body)
+    other["annotations"]["org.opencontainers.image.created"] = created
+    moved = Manifest(index.media_type, json.dumps(other).encode())
+    for name in tags:
+        hub.put_manifest(repository, name, moved)
+    return moved.digest
+
+
+def writes(registry: DistributionRegistry) -> list[Access]:
+    return [a for a in registry.accesses() if a.method in ("PUT", "PATCH", "POST")]
+
+
+def test_a_build_tag_pointing_elsewhere_stops_before_anything_is_written(
     capsys: pytest.CaptureFixture[str],
     docker_client: docker.DockerClient,
     small_repo: SmallRepo,
@@ -221,28 +245,135 @@ def test_an_immutable_tag_pointing_elsewhere_stops_before_anything_is_written(
     plan = stage(capsys, docker_client, small_repo, tag)
     assert publish(capsys, small_repo, tag)[0] == 0
     planned = index_digest(plan, release_env)
-    server, hub = clients(release_env)["hub"]
-    repository = plan.images[0].targets[0].repository
-    index = hub.get_manifest(repository, planned)
-    assert index is not None
-    other = json.loads(index.body)
-    other["annotations"]["org.opencontainers.image.created"] = "2020-01-01T00:00:00Z"
-    elsewhere = hub.put_manifest(
-        repository, "26.5.3-1", Manifest(index.media_type, json.dumps(other).encode())
+    elsewhere = move_tag(
+        release_env, plan, ["26.5.3-1_build1", "latest"], created="2020-01-01T00:00:00Z"
     )
-    hub.put_manifest(repository, "latest", Manifest(index.media_type, json.dumps(other).encode()))
     for registry in release_env.all():
         registry.mark()
     code, _, err = publish(capsys, small_repo, tag)
     assert code == 12, err
     assert elsewhere in err and planned in err and "--force" in err
+    assert "a build tag never moves" in err
     for registry in release_env.all():
-        assert [a for a in registry.accesses() if a.method in ("PUT", "PATCH", "POST")] == []
+        assert writes(registry) == []
     code, _out, err = publish(capsys, small_repo, tag, "--force")
     assert code == 0, err
-    assert hub.manifest_digest(repository, "26.5.3-1") == planned
+    _, hub = clients(release_env)["hub"]
+    repository = plan.images[0].targets[0].repository
+    assert hub.manifest_digest(repository, "26.5.3-1_build1") == planned
     assert hub.manifest_digest(repository, "latest") == planned
-    assert sorted(tag_writes(server.accesses())) == ["26.5.3-1", "latest"]
+    assert sorted(tag_writes(release_env.hub.accesses())) == ["26.5.3-1_build1", "latest"]
+
+
+def test_a_rebuild_with_a_newer_base_moves_the_version_tags_without_force(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    first = small_repo.release("26.5.3-1")
+    first_plan = stage(capsys, docker_client, small_repo, first)
+    assert publish(capsys, small_repo, first)[0] == 0
+    old = index_digest(first_plan, release_env)
+    # A base image security update: new content, byte-identical installers.
+    rebuild = small_repo.release("26.5.3-1", build=2, base_update="debian 13.3, openssl fix")
+    assert rebuild == "small-26.5.3-1_build2"
+    plan = stage(capsys, docker_client, small_repo, rebuild)
+    code, _, err = publish(capsys, small_repo, rebuild)
+    assert code == 0, err
+    _, hub = clients(release_env)["hub"]
+    repository = plan.images[0].targets[0].repository
+    new = hub.manifest_digest(repository, "26.5.3-1_build2")
+    assert new is not None and new != old
+    for name in ("26.5.3-1", "py314_26.5.3-1", "latest", "26", "py314"):
+        assert hub.manifest_digest(repository, name) == new, name
+    for name in ("26.5.3-1_build1", "py314_26.5.3-1_build1"):
+        assert hub.manifest_digest(repository, name) == old, name  # a build tag stays
+    # Rerunning the first build now moves nothing back.
+    code, out, err = publish(capsys, small_repo, first)
+    assert code == 0, err
+    assert "0 tag(s) written, 2 already right" in out
+    assert hub.manifest_digest(repository, "26.5.3-1") == new
+
+
+def test_a_version_tag_never_moves_to_other_installers(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    first = small_repo.release("26.5.3-1")
+    first_plan = stage(capsys, docker_client, small_repo, first)
+    assert publish(capsys, small_repo, first)[0] == 0
+    old = index_digest(first_plan, release_env)
+    # Upstream replaced the installer's bytes under the same version: not a rebuild.
+    rebuild = small_repo.release("26.5.3-1", build=2, sha="1" * 64)
+    stage(capsys, docker_client, small_repo, rebuild)
+    for registry in release_env.all():
+        registry.mark()
+    code, _, err = publish(capsys, small_repo, rebuild)
+    assert code == 12, err
+    assert f"26.5.3-1 -> {old}" in err
+    assert "a version tag moves only to the same installers" in err
+    assert "linux/amd64: 000000000000 vs 111111111111" in err
+    for registry in release_env.all():
+        assert writes(registry) == []
+
+
+def test_verify_advises_what_publish_will_do(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    plan = stage(capsys, docker_client, small_repo, tag)
+    assert publish(capsys, small_repo, tag)[0] == 0
+    verify = ("release", "verify", "--root", str(small_repo.root), "--tag", tag)
+    assert condabot(capsys, *verify)[0] == 0
+    # A floating tag moved: publish puts it back by itself, and verify says so.
+    move_tag(release_env, plan, ["26"], created="2020-01-01T00:00:00Z")
+    code, _, err = condabot(capsys, *verify)
+    assert code == 13 and ":26 -> " in err
+    assert "rerun `condabot release publish` (it rewrites" in err and "--force" not in err
+    assert publish(capsys, small_repo, tag)[0] == 0
+    assert condabot(capsys, *verify)[0] == 0
+    # A build tag moved: publish refuses without --force, and verify says --force.
+    move_tag(release_env, plan, ["26.5.3-1_build1"], created="2020-01-01T00:00:00Z")
+    code, _, err = condabot(capsys, *verify)
+    assert code == 13 and ":26.5.3-1_build1 -> " in err
+    assert "rerun `condabot release publish --force`" in err
+    assert publish(capsys, small_repo, tag)[0] == 12
+    assert publish(capsys, small_repo, tag, "--force")[0] == 0
+    assert condabot(capsys, *verify)[0] == 0
+
+
+def test_a_prerelease_publishes_only_immutable_tags_and_the_release_the_rest(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    tag = small_repo.release("26.5.3-1")
+    plan = stage(capsys, docker_client, small_repo, tag)
+    code, _out, err = publish(capsys, small_repo, tag, "--prerelease")
+    assert code == 0, err
+    _, hub = clients(release_env)["hub"]
+    repository = plan.images[0].targets[0].repository
+    immutable = ["26.5.3-1_build1", "py314_26.5.3-1_build1", "26.5.3-1", "py314_26.5.3-1"]
+    assert sorted(tag_writes(release_env.hub.accesses())) == sorted(immutable)
+    for floating in ("latest", "26", "26.5", "26.5.3", "py314"):
+        assert hub.manifest_digest(repository, floating) is None, floating
+    summary = Path(os.environ["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "Prerelease: only build and version tags were written" in summary
+    # The release itself (the prerelease made a release): the floating tags, nothing else.
+    release_env.hub.mark()
+    code, _out, err = publish(capsys, small_repo, tag)
+    assert code == 0, err
+    assert uploaded(release_env.hub.accesses()) == []
+    assert sorted(tag_writes(release_env.hub.accesses())) == [
+        "26", "26.5", "26.5.3", "latest", "py314",
+    ]  # fmt: skip
 
 
 def test_a_missing_platform_makes_no_index_and_writes_nothing(

@@ -63,7 +63,25 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="OCI created time, UTC if no offset (default: SOURCE_DATE_EPOCH, else the "
         "release commit's time)",
     )
-    parser.add_argument("--source", help="OCI source URL (default: the event's repository)")
+    parser.add_argument(
+        "--source",
+        help="OCI source URL (default: the event's repository, else GITHUB_REPOSITORY, else "
+        "the git remote origin's web address)",
+    )
+    parser.add_argument(
+        "--prerelease",
+        action="store_true",
+        help="a prerelease: write only build and version tags, never a floating one "
+        "(default: the release event's `prerelease`)",
+    )
+    parser.add_argument(
+        "--github-release",
+        action="store_true",
+        default=os.environ.get("CONDABOT_GITHUB_RELEASE", "").lower() in ("1", "true", "yes"),
+        help="read whether the tag's GitHub release is a prerelease or a draft from GitHub "
+        "(GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL): for runs without a release event "
+        "(env CONDABOT_GITHUB_RELEASE=true)",
+    )
     parser.add_argument(
         "--existing-tag",
         action="append",
@@ -126,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
             created=args.created,
             source=args.source,
             existing=tuple(args.existing_tag),
+            prerelease=args.prerelease,
+            github_release=args.github_release,
         )
     )
     step: int = {"plan": _plan, "build": _build, "publish": _publish, "verify": _verify}[args.step](

@@ -27,6 +27,8 @@ import docker
 from docker.errors import APIError, ContainerError, DockerException, ImageNotFound
 
 from bot.errors import BuildError, PublishError
+from bot.platforms import PLATFORMS
+from bot.release.index import INSTALLER_LABEL, INSTALLER_SHA_LABEL
 from bot.release.plan import ImageRelease, PlatformBuild, ReleasePlan
 from bot.release.registry import Credentials, Registry
 from bot.release.smoke import SMOKE_SCRIPT, check_smoke
@@ -114,6 +116,7 @@ def _request(
     args = {LABEL_ARGS[k]: v for k, v in labels.items() if k in LABEL_ARGS}
     args.update(image.build_args)
     args.update(extra_args)
+    labels.update(installer_labels(image, platform, args))
     return BuildRequest(
         image=image,
         platform=platform,
@@ -125,6 +128,21 @@ def _request(
         staging_repository=f"{staging.host}/{staging.repository(image)}",
         staging_tag=staging.tag(plan.revision, platform),
     )
+
+
+def installer_labels(
+    image: ImageRelease, platform: PlatformBuild, args: Mapping[str, str]
+) -> dict[str, str]:
+    """The installer this platform's build installs, as labels: the pin, or the build
+    arguments that replace it. The Dockerfile checks the file against that sha256 and the
+    smoke test checks the image's record against the labels."""
+    suffix = PLATFORMS[platform.platform].arg_suffix if platform.platform in PLATFORMS else ""
+    pin = image.installer(platform.arch)
+    sha = args.get(f"SHA256SUM_{suffix}") or (pin.sha256 if pin else "")
+    url = args.get(f"INSTALLER_URL_{suffix}") or ""
+    filename = url.rsplit("/", 1)[-1] if url else (pin.filename if pin else "")
+    labels = {INSTALLER_LABEL: filename, INSTALLER_SHA_LABEL: sha}
+    return {key: value for key, value in labels.items() if value}
 
 
 def build_all(
@@ -155,7 +173,7 @@ def build_one(
         return Built(request.image.name, request.platform.platform, ref, existing, True, 0.0)
     local = engine.build(request)
     output = engine.run(local, SMOKE_SCRIPT)
-    check_smoke(output, request.image, request.platform, request.build_args)
+    check_smoke(output, request.image, request.platform, request.build_args, request.labels)
     digest = engine.push(request, credentials)
     seconds = time.monotonic() - started
     log.info("built %s in %.0f s, staged as %s", ref, seconds, digest)
@@ -163,14 +181,14 @@ def build_one(
 
 
 def _same_build(staging: Registry, repository: str, digest: str, request: BuildRequest) -> bool:
-    """A staged image is reused only if it carries this release's revision and version."""
+    """A staged image is reused only if it carries every label this build would give it
+    (revision, version, build number, installer)."""
     manifest = staging.get_manifest(repository, digest)
     if manifest is None or manifest.is_index:
         return manifest is not None
     config = json.loads(staging.get_blob(repository, manifest.document["config"]["digest"]))
     labels = (config.get("config") or {}).get("Labels") or {}
-    wanted = ("org.opencontainers.image.revision", "org.opencontainers.image.version")
-    return all(labels.get(k) == request.labels.get(k) for k in wanted)
+    return all(labels.get(k) == v for k, v in request.labels.items())
 
 
 # -- the classic builder (docker SDK) ------------------------------------------------------

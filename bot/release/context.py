@@ -1,24 +1,28 @@
-"""Everything a release command needs to know, gathered from its edges: the GitHub event,
-the git checkout (revision, commit time, existing release tags) and the catalog."""
+"""Everything a release command needs to know, gathered from its edges: the GitHub event
+(or the release itself, read from GitHub's API), the git checkout (revision, commit time,
+existing release tags, the remote the source label comes from) and the catalog."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.catalog import load_catalog
-from bot.errors import BuildError, UsageError
+from bot.errors import BuildError, ReleaseTagError, UsageError
 from bot.release.pinned import read_pinned
 from bot.release.plan import ReleasePlan, make_plan
 from bot.release.tagname import resolve_tag, shown
 
+log = logging.getLogger(__name__)
 _SHA = re.compile(r"^[0-9a-f]{40}$")
+SOURCE_LABEL = "org.opencontainers.image.source"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,8 @@ class Event:
     published_at: str | None
     repository: str | None  # owner/name
     html_url: str | None
+    prerelease: bool = False
+    draft: bool = False
 
     @classmethod
     def load(cls, path: str | None, env: Mapping[str, str]) -> Event:
@@ -63,6 +69,8 @@ class Event:
             _string(release, "published_at", "release"),
             _string(repo, "full_name", "repository") or repository,
             _string(repo, "html_url", "repository"),
+            _flag(release, "prerelease", "release"),
+            _flag(release, "draft", "release"),
         )
 
 
@@ -88,6 +96,13 @@ def _string(mapping: Mapping[str, object], key: str, where: str) -> str | None:
     raise _WrongShape(f"{where}.{key} is {_json_type(value)}, not a string")
 
 
+def _flag(mapping: Mapping[str, object], key: str, where: str) -> bool:
+    value = mapping.get(key)
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise _WrongShape(f"{where}.{key} is {_json_type(value)}, not a boolean")
+
+
 _JSON_TYPES = (
     (bool, "a boolean"),  # before int: a bool is an int
     ((int, float), "a number"),
@@ -111,6 +126,8 @@ class Options:
     created: str | None = None
     source: str | None = None
     existing: Sequence[str] = ()
+    prerelease: bool = False
+    github_release: bool = False  # read the release's draft/prerelease state from GitHub
 
 
 @dataclass(frozen=True)
@@ -140,8 +157,16 @@ def gather(options: Options, env: Mapping[str, str] | None = None) -> Context:
     root = options.root.resolve()
     catalog = load_catalog(root / options.catalog)
     release = resolve_tag(tag, catalog)
+    if options.github_release:
+        event = _with_release_state(event, tag, env)
+    if event.draft:
+        raise ReleaseTagError(
+            f"release {shown(tag)} is a draft, and a draft is never released",
+            "publish the release on GitHub (its workflow run starts then), or delete the draft",
+        )
     revision = options.revision or _revision(root, tag, event, env)
     pinned = read_pinned(release.images, root, revision)
+    source = options.source or _source(event, env, root)
     plan = make_plan(
         catalog,
         tag,
@@ -149,9 +174,36 @@ def gather(options: Options, env: Mapping[str, str] | None = None) -> Context:
         [*git_tags(root), *options.existing],
         revision,
         created or _created(root, revision, event, env),
-        options.source or _source(event, env),
+        source,
+        prerelease=options.prerelease or event.prerelease,
     )
+    if not source:
+        log.warning(
+            "%s is empty: no release event, GITHUB_REPOSITORY or git remote names the "
+            "repository; pass --source URL",
+            SOURCE_LABEL,
+        )
     return Context(plan, root, event.repository)
+
+
+def _with_release_state(event: Event, tag: str, env: Mapping[str, str]) -> Event:
+    from bot.release.forge import release_state
+
+    repository = event.repository or env.get("GITHUB_REPOSITORY")
+    token = env.get("GITHUB_TOKEN")
+    if not repository or not token:
+        raise UsageError(
+            "--github-release needs GITHUB_REPOSITORY (owner/name) and GITHUB_TOKEN",
+            "set both, or drop --github-release and pass --prerelease if it is one",
+        )
+    state = release_state(repository, tag, token, env.get("GITHUB_API_URL"))
+    return replace(
+        event,
+        repository=repository,
+        prerelease=state.prerelease,
+        draft=state.draft,
+        html_url=event.html_url or state.repository_url,
+    )
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -226,9 +278,30 @@ def _source_date_epoch(text: str) -> str:
         ) from exc
 
 
-def _source(event: Event, env: Mapping[str, str]) -> str:
+def _source(event: Event, env: Mapping[str, str], root: Path) -> str:
+    """The repository's web address: the event's, Actions', else the git remote's."""
     if event.html_url:
         return event.html_url
     if event.repository:
         return f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{event.repository}"
-    return ""
+    remote = _git(root, "remote", "get-url", "origin")
+    if remote is None:
+        names = (_git(root, "remote") or "").split()
+        remote = _git(root, "remote", "get-url", names[0]) if names else None
+    return web_url(remote) if remote else ""
+
+
+_SCP = re.compile(r"^(?:[^@/]+@)?(?P<host>[A-Za-z0-9.-]+):(?P<path>(?!/)[^:]+)$")
+_URL = re.compile(
+    r"^(?:https?|ssh|git)://(?:[^@/]+@)?(?P<host>[A-Za-z0-9.-]+)(?::\d+)?/(?P<path>.+)$"
+)
+
+
+def web_url(remote: str) -> str:
+    """A git remote as the https address of its repository, without credentials; "" for a
+    remote that has none (a local path, a file:// URL). Pure."""
+    match = _URL.match(remote) or _SCP.match(remote)
+    if not match:
+        return ""
+    path = match["path"].strip("/").removesuffix(".git")
+    return f"https://{match['host']}/{path}" if path else ""

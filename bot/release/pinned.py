@@ -20,12 +20,22 @@ from bot.versions import Version
 
 
 @dataclass(frozen=True)
+class Installer:
+    """What one arch's build installs: the record a version tag's moves are checked on."""
+
+    arch: str
+    filename: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class Pinned:
     image: str
     version: Version
     flavour: str | None  # e.g. "py314"; None for products without flavours (Anaconda)
     where: str  # "<pin file>@<revision>", for messages
     build_args: tuple[tuple[str, str], ...] = ()  # a line's pins, for the shared Dockerfile
+    installers: tuple[Installer, ...] = ()  # per arch of the image's platforms
 
 
 def summarise(image: Image, pins: tuple[Pin, ...], where: str) -> Pinned:
@@ -51,7 +61,8 @@ def summarise(image: Image, pins: tuple[Pin, ...], where: str) -> Pinned:
             "release only when every platform of the image pins one version and flavour",
         )
     args = pin_build_args(pins) if image.pins is not None else ()
-    return Pinned(image.name, chosen[0].version, chosen[0].python, where, args)
+    installers = tuple(Installer(pin.arch, pin.filename, pin.sha256) for pin in chosen)
+    return Pinned(image.name, chosen[0].version, chosen[0].python, where, args, installers)
 
 
 def pin_build_args(pins: tuple[Pin, ...]) -> tuple[tuple[str, str], ...]:

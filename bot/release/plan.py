@@ -1,8 +1,10 @@
 """The release plan: which images, platforms, labels, registries and tags. Pure.
 
 Inputs are all explicit (catalog, release tag, what the Dockerfiles pin at the release
-commit, every existing release tag, revision, created timestamp, source URL), so the
-build and publish jobs, run apart, recompute the same plan. Tag rules: `bot.release.tags`.
+commit, every existing release tag, revision, created timestamp, source URL, whether the
+GitHub release is a prerelease), so the build and publish jobs, run apart, recompute the
+same plan. Tag rules: `bot.release.tags`. A prerelease writes only its build and version
+tags: every floating tag is held until the release itself.
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from typing import Any
 
 from bot.catalog import Catalog, Image
 from bot.errors import PlanError, ReleaseTagError
-from bot.release.pinned import Pinned
+from bot.release.pinned import Installer, Pinned
 from bot.release.tagname import ReleaseTag, resolve_tag, try_resolve
-from bot.release.tags import Tag, assign_tags
+from bot.release.tags import Tag, assign_tags, build_tags
 
 SCHEMA = "condabot.release/1"
 # Machine-readable end of life, on the image (labels) and its index (annotations).
 END_OF_LIFE = "io.condabot.end-of-life"
 REPLACEMENT = "io.condabot.replacement"
+BUILD_LABEL = "io.condabot.build"  # which build of the installer version, "1" for the release
+PRERELEASE_HOLD = "prerelease: floating tags wait for the release"
 RUNNERS = {"linux/amd64": "ubuntu-24.04", "linux/arm64": "ubuntu-24.04-arm"}
 DEFAULT_RUNNER = "ubuntu-24.04"  # other platforms build under QEMU emulation
 DOCKERHUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
@@ -67,9 +71,19 @@ class ImageRelease:
     build_args: tuple[tuple[str, str], ...]
     platforms: tuple[PlatformBuild, ...]
     labels: tuple[tuple[str, str], ...]
-    tags: tuple[Tag, ...]
-    held: tuple[tuple[str, str], ...]  # (floating tag, why this release does not take it)
+    tags: tuple[Tag, ...]  # the ladder: version and floating tags
+    held: tuple[tuple[str, str], ...]  # (tag, why this release does not take it)
     targets: tuple[Target, ...]
+    build_tags: tuple[Tag, ...] = ()  # this build's own tags, which never move
+    installers: tuple[Installer, ...] = ()  # per planned platform's arch
+
+    @property
+    def all_tags(self) -> tuple[Tag, ...]:
+        """Every tag this release writes: its build tags, then its ladder."""
+        return self.build_tags + self.tags
+
+    def installer(self, arch: str) -> Installer | None:
+        return next((i for i in self.installers if i.arch == arch), None)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -83,7 +97,14 @@ class ImageRelease:
                 {"platform": p.platform, "arch": p.arch, "runner": p.runner} for p in self.platforms
             ],
             "labels": dict(self.labels),
-            "tags": [{"name": t.name, "immutable": t.immutable} for t in self.tags],
+            "tags": [
+                {"name": t.name, "kind": t.kind.value, "immutable": t.immutable}
+                for t in self.all_tags
+            ],
+            "installers": [
+                {"arch": i.arch, "filename": i.filename, "sha256": i.sha256}
+                for i in self.installers
+            ],
             "held": [{"tag": tag, "by": by} for tag, by in self.held],
             "targets": [
                 {"registry": t.registry, "kind": t.kind, "host": t.host, "repository": t.repository}
@@ -100,6 +121,8 @@ class ReleasePlan:
     created: str
     source: str
     images: tuple[ImageRelease, ...]
+    build: int = 1
+    prerelease: bool = False
 
     def image(self, name: str) -> ImageRelease:
         for image in self.images:
@@ -128,6 +151,8 @@ class ReleasePlan:
             "revision": self.revision,
             "created": self.created,
             "source": self.source,
+            "build": self.build,
+            "prerelease": self.prerelease,
             "images": [image.to_json() for image in self.images],
             "matrix": self.matrix(),
         }
@@ -141,6 +166,8 @@ def make_plan(
     revision: str,
     created: str,
     source: str,
+    *,
+    prerelease: bool = False,
 ) -> ReleasePlan:
     release = resolve_tag(tag, catalog)
     _check_versions(release, pinned)
@@ -149,14 +176,34 @@ def make_plan(
         ("org.opencontainers.image.version", release.version.text),
         ("org.opencontainers.image.revision", revision),
         ("org.opencontainers.image.created", created),
+        (BUILD_LABEL, str(release.build)),
     )
     earlier = [r for t in existing if t != tag and (r := try_resolve(t, catalog)) is not None]
     images = tuple(
-        _image_release(catalog, image, pinned[image.name], earlier, labels)
+        _image_release(catalog, image, pinned[image.name], release, earlier, labels)
         for image in release.images
     )
+    settled = _settle_shared_tags(images, release)
+    if prerelease:
+        settled = tuple(_hold_floating(image) for image in settled)
     return ReleasePlan(
-        tag, release.version.text, revision, created, source, _settle_shared_tags(images, release)
+        tag,
+        release.version.text,
+        revision,
+        created,
+        source,
+        settled,
+        build=release.build,
+        prerelease=prerelease,
+    )
+
+
+def _hold_floating(image: ImageRelease) -> ImageRelease:
+    floating = [t.name for t in image.tags if not t.immutable]
+    return replace(
+        image,
+        tags=tuple(t for t in image.tags if t.immutable),
+        held=image.held + tuple((name, PRERELEASE_HOLD) for name in floating),
     )
 
 
@@ -186,11 +233,13 @@ def _image_release(
     catalog: Catalog,
     image: Image,
     pinned: Pinned,
+    release: ReleaseTag,
     earlier: list[ReleaseTag],
     labels: tuple[tuple[str, str], ...],
 ) -> ImageRelease:
-    others = [(r.version, j) for r in earlier for j in r.images if j.repository == image.repository]
-    assignment = assign_tags(image, pinned.version, pinned.flavour, others)
+    others = [(r.key, j) for r in earlier for j in r.images if j.repository == image.repository]
+    assignment = assign_tags(image, release.key, pinned.flavour, others)
+    arches = {p.arch for p in image.platforms}
     return ImageRelease(
         name=image.name,
         product=image.product.value,
@@ -206,6 +255,8 @@ def _image_release(
         tags=assignment.tags,
         held=tuple((name, f"newer release {by}") for name, by in assignment.held),
         targets=_targets(catalog, image),
+        build_tags=build_tags(image, pinned.version, pinned.flavour, release.build),
+        installers=tuple(i for i in pinned.installers if i.arch in arches),
     )
 
 

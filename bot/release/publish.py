@@ -2,8 +2,10 @@
 
 Order, so that nothing is ever half-done where it can be avoided:
 1. assemble: every planned platform must be staged, else stop (no index is made);
-2. preflight: read every tag in every registry; an immutable tag that points elsewhere stops
-   the release before anything is written (`force` overrides);
+2. preflight: read every tag in every registry; a build tag that points elsewhere, or a
+   version tag that points at an image built from other installers, stops the release
+   before anything is written (`force` overrides). A version tag moves to a rebuild whose
+   installers are byte-identical (the sha256 recorded per platform in both indexes);
 3. copy content to every registry by digest: a blob the target has is skipped (HEAD), one
    another repository of the same registry has is mounted, only the rest is uploaded;
 4. write the tags that do not already point at the index (N tags: at most N manifest writes);
@@ -18,12 +20,14 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.errors import PublishError, TagConflict
-from bot.release.index import StagedPlatform, make_index
+from bot.release.index import StagedPlatform, installer_records, labels_of, make_index
 from bot.release.plan import ImageRelease, ReleasePlan, Target
 from bot.release.registry import Manifest, Registry
 from bot.release.staging import Staging
+from bot.release.tags import Tag, TagKind
 
 log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
@@ -42,6 +46,9 @@ class Assembled:
 
     def platform_digests(self) -> tuple[tuple[str, str], ...]:
         return tuple((s.platform, s.manifest.digest) for s in self.staged)
+
+    def installers(self) -> dict[str, str | None]:
+        return installer_records(self.index)
 
 
 @dataclass(frozen=True)
@@ -88,16 +95,89 @@ def _staged(
     client: Registry, repository: str, platform: str, ref: str, manifest: Manifest
 ) -> StagedPlatform:
     if manifest.is_index:  # buildx: the image manifest with its attestations
-        children = []
+        children, image = [], None
         for entry in manifest.children():
             child = client.get_manifest(repository, entry["digest"])
             if child is None:
                 raise PublishError(f"{ref} names a manifest staging lacks: {entry['digest']}")
             children.append(child)
-        return StagedPlatform(platform, ref, manifest, None, tuple(children))
-    config_digest = manifest.document["config"]["digest"]
-    config = json.loads(client.get_blob(repository, config_digest))
-    return StagedPlatform(platform, ref, manifest, config, (manifest,))
+            if (entry.get("platform") or {}).get("os") not in (None, "unknown"):
+                image = child
+        if image is None:
+            raise PublishError(f"{ref} holds no image manifest", "rebuild that platform")
+        config = _config(client, repository, image)
+        return StagedPlatform(platform, ref, manifest, config, tuple(children), image.digest)
+    return StagedPlatform(
+        platform, ref, manifest, _config(client, repository, manifest), (manifest,)
+    )
+
+
+def _config(client: Registry, repository: str, manifest: Manifest) -> dict[str, Any]:
+    config: dict[str, Any] = json.loads(
+        client.get_blob(repository, manifest.document["config"]["digest"])
+    )
+    return config
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """Why publish would not move a tag without --force."""
+
+    ref: str  # registry/repository:tag
+    found: str
+    planned: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.ref} -> {self.found}, not {self.planned} ({self.why})"
+
+
+def blocked(
+    client: Registry, target: Target, tag: Tag, found: str | None, item: Assembled
+) -> Blocked | None:
+    """The rule for moving a tag that points elsewhere: a floating tag moves; a build tag
+    never does; a version tag only to an image built from byte-identical installers."""
+    if found in (None, item.digest) or tag.kind is TagKind.FLOATING:
+        return None
+    assert found is not None
+    ref = f"{target.ref}:{tag.name}"
+    if tag.kind is TagKind.BUILD:
+        return Blocked(ref, found, item.digest, "a build tag never moves")
+    theirs = published_installers(client, target.repository, found)
+    ours = item.installers()
+    if theirs == ours and None not in ours.values():
+        return None
+    return Blocked(ref, found, item.digest, _installer_difference(theirs, ours))
+
+
+def published_installers(client: Registry, repository: str, digest: str) -> dict[str, str | None]:
+    """platform -> installer sha256 of a published index: its entries' annotations, else
+    (an index made before they were recorded) its images' labels."""
+    index = client.get_manifest(repository, digest)
+    if index is None or not index.is_index:
+        return {}
+    found = installer_records(index)
+    for entry in index.children():
+        platform = entry.get("platform") or {}
+        key = f"{platform.get('os')}/{platform.get('architecture')}"
+        if key in found and found[key] is None:
+            image = client.get_manifest(repository, entry["digest"])
+            if image is not None and not image.is_index:
+                found[key] = labels_of(_config(client, repository, image)).get(
+                    "io.condabot.installer.sha256"
+                )
+    return found
+
+
+def _installer_difference(theirs: dict[str, str | None], ours: dict[str, str | None]) -> str:
+    if not theirs or None in theirs.values():
+        return "the published image records no installer sha256, so a move cannot be checked"
+    parts = []
+    for platform in sorted(set(theirs) | set(ours)):
+        if theirs.get(platform) != ours.get(platform):
+            mine = (ours.get(platform) or "none")[:12]
+            parts.append(f"{platform}: {(theirs.get(platform) or 'none')[:12]} vs {mine}")
+    return "a version tag moves only to the same installers; they differ: " + ", ".join(parts)
 
 
 class Publisher:
@@ -122,21 +202,27 @@ class Publisher:
         for name in {t.registry for item in assembled for t in item.image.targets}:
             self.clients[name].ping()
         current: dict[tuple[str, str, str], str | None] = {}
-        conflicts: list[str] = []
+        conflicts: list[Blocked] = []
         for item in assembled:
             for target in item.image.targets:
                 client = self.clients[target.registry]
-                for tag in item.image.tags:
+                for tag in item.image.all_tags:
                     digest = client.manifest_digest(target.repository, tag.name)
                     current[(item.image.name, target.registry, tag.name)] = digest
-                    if tag.immutable and digest not in (None, item.digest):
-                        conflicts.append(f"{target.ref}:{tag.name} -> {digest}, not {item.digest}")
+                    found = blocked(client, target, tag, digest, item)
+                    if found is not None:
+                        conflicts.append(found)
+                    elif digest not in (None, item.digest) and tag.immutable:
+                        log.info(
+                            "%s:%s moves to a rebuild of the same installers", target.ref, tag.name
+                        )
         if conflicts and not force:
             raise TagConflict(
                 f"immutable tag {conflicts[0]}"
                 + (f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""),
-                "nothing was written; an immutable tag never moves: rerun with --force "
-                "only if this build must replace the published one",
+                "nothing was written; a newer base with the same installers is released as a "
+                "rebuild (release tag <tag>_build<N>); rerun with --force only if this build "
+                "must replace the published one",
             )
         for conflict in conflicts:
             log.warning("--force: moving immutable tag %s", conflict)
@@ -147,7 +233,9 @@ class Publisher:
         self, item: Assembled, target: Target, current: Mapping[tuple[str, str, str], str | None]
     ) -> None:
         client = self.clients[target.registry]
-        mine = [current.get((item.image.name, target.registry, t.name)) for t in item.image.tags]
+        mine = [
+            current.get((item.image.name, target.registry, t.name)) for t in item.image.all_tags
+        ]
         if item.digest in mine or client.manifest_digest(target.repository, item.digest):
             log.info("%s already holds %s", target.ref, item.digest)
             return
@@ -198,7 +286,7 @@ class Publisher:
         for target in item.image.targets:
             client = self.clients[target.registry]
             written, kept = [], []
-            for tag in item.image.tags:
+            for tag in item.image.all_tags:
                 if current.get((item.image.name, target.registry, tag.name)) == item.digest:
                     kept.append(tag.name)
                 else:

@@ -15,6 +15,7 @@ from github import Auth, Github, GithubException
 from bot.errors import ForgeError
 from bot.release.plan import ReleasePlan
 from bot.release.publish import ImageOutcome
+from bot.release.tags import TagKind
 from bot.release.verify import Check
 from bot.secrets import register
 
@@ -28,8 +29,11 @@ def render(plan: ReleasePlan, outcomes: Sequence[ImageOutcome], checks: Sequence
         BEGIN,
         f"## Published images: {plan.tag}",
         "",
-        f"Version `{plan.version}`, revision `{plan.revision[:12]}`, created {plan.created}.",
+        f"Version `{plan.version}`, build {plan.build}, revision `{plan.revision[:12]}`, "
+        f"created {plan.created}.",
     ]
+    if plan.prerelease:
+        lines += ["", "Prerelease: only build and version tags were written; no floating tag."]
     for outcome in outcomes:
         lines += _image_section(outcome, verified)
     lines += ["", END]
@@ -44,17 +48,17 @@ def _image_section(outcome: ImageOutcome, verified: set[tuple[str, str]]) -> lis
     lines = ["", f"### {image.name}", "", f"Index `{item.digest}`; platforms: {platforms}.", ""]
     lines.append("| tag | " + " | ".join(t.registry for t in targets) + " |")
     lines.append("|---|" + "---|" * len(targets))
-    for tag in image.tags:
+    for tag in image.all_tags:
         cells = [
             f"`{item.digest[:19]}…` {'✓' if (t.ref, tag.name) in verified else '✗'}"
             for t in targets
         ]
-        kind = " (immutable)" if tag.immutable else ""
+        kind = "" if tag.kind is TagKind.FLOATING else f" ({tag.kind.value})"
         lines.append(f"| `{tag.name}`{kind} | " + " | ".join(cells) + " |")
     if image.held:
         held = ", ".join(f"`{tag}` ({why})" for tag, why in image.held)
         lines += ["", f"Not moved: {held}."]
-    first = image.tags[0].name
+    first = image.all_tags[0].name
     lines += ["", "```sh"]
     lines += [f"docker pull {t.pull_name}:{first}" for t in targets]
     lines += [f"docker pull {targets[0].pull_name}@{item.digest}", "```"]

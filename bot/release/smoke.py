@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 
 from bot.errors import BuildError
+from bot.release.index import INSTALLER_SHA_LABEL
 from bot.release.plan import ImageRelease, PlatformBuild
 from bot.upstream.names import parse_installer_name
 
@@ -36,11 +37,18 @@ def parse_output(output: str) -> dict[str, str]:
 
 
 def check_smoke(
-    output: str, image: ImageRelease, platform: PlatformBuild, build_args: Mapping[str, str]
+    output: str,
+    image: ImageRelease,
+    platform: PlatformBuild,
+    build_args: Mapping[str, str],
+    labels: Mapping[str, str] | None = None,
 ) -> None:
     found = parse_output(output)
     prefix = build_args.get("CONDA_PREFIX_DIR", DEFAULT_PREFIX)
     problems = _installer_problems(found, image, platform)
+    labelled = (labels or {}).get(INSTALLER_SHA_LABEL)
+    if labelled and found.get("sha256") != labelled:
+        problems.append(f"it records installer sha256 {found.get('sha256')!r}, not {labelled}")
     if found.get("prefix") != prefix:
         problems.append(f"conda's base is {found.get('prefix')!r}, not {prefix}")
     if not found.get("python_path", "").startswith(prefix.rstrip("/") + "/"):

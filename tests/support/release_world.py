@@ -84,6 +84,8 @@ ARG SHA256SUM_AARCH64="{sha}"
 ARG PAYLOAD=a
 COPY prefix/ /opt/conda/
 COPY payload-${{PAYLOAD}}.bin /payload.bin
+# Stands for the base's own content: a rebuild for a base image update changes it.
+COPY base-update /etc/base-update
 ARG IMAGE_SOURCE=""
 ARG IMAGE_VERSION=""
 ARG IMAGE_REVISION=""
@@ -167,12 +169,24 @@ class SmallRepo:
         )
         return self
 
-    def release(self, version: str, flavour: str = "py314", python: str = "3.14.1") -> str:
-        """Pin `version`, commit, tag `small-<version>`; returns the tag."""
+    def release(
+        self,
+        version: str,
+        flavour: str = "py314",
+        python: str = "3.14.1",
+        *,
+        build: int = 1,
+        sha: str = SHA,
+        base_update: str = "",
+    ) -> str:
+        """Pin `version` (installers of sha256 `sha`), commit, tag `small-<version>` (or
+        `small-<version>_build<N>`, a rebuild; `base_update` stands for a newer base's
+        content); returns the tag."""
         image = self.root / "dockerfiles/small"
         (image / "Dockerfile").write_text(
-            DOCKERFILE.format(base=self.base, flavour=flavour, version=version, sha=SHA)
+            DOCKERFILE.format(base=self.base, flavour=flavour, version=version, sha=sha)
         )
+        (image / "base-update").write_text(base_update + "\n")
         conda = ".".join(version.split("-")[0].split(".")[:3])
         for name, text in (
             ("conda", CONDA.format(conda=conda)),
@@ -183,11 +197,11 @@ class SmallRepo:
             path.chmod(0o755)
         filename = f"Miniconda3-{flavour}_{version}-Linux-x86_64.sh"
         (image / "prefix/.condabot-installer").write_text(
-            f"filename={filename}\nsha256={SHA}\narch=x86_64\n"
+            f"filename={filename}\nsha256={sha}\narch=x86_64\n"
         )
         _git(self.root, "add", "-A")
-        _git(self.root, "commit", "-q", "-m", f"pin {version}")
-        tag = f"small-{version}"
+        _git(self.root, "commit", "-q", "--allow-empty", "-m", f"pin {version}, build {build}")
+        tag = f"small-{version}" + (f"_build{build}" if build > 1 else "")
         _git(self.root, "tag", tag)
         return tag
 
