@@ -41,7 +41,7 @@ from bot.release.registry import Registry
 from bot.release.staging import Staging
 from bot.versions import Version
 from tests.support.registry import DistributionRegistry, free_port
-from tests.support.release_world import SmallRepo, ensure_tiny_base, stage_fake_arm64
+from tests.support.release_world import LocalImages, SmallRepo, ensure_tiny_base, stage_fake_arm64
 
 PAYLOAD = 16 * 1024 * 1024
 
@@ -182,6 +182,7 @@ def run() -> None:
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")  # noqa: S106
     hub_token = "dckr_pat_" + os.urandom(8).hex()
     registries: list[DistributionRegistry] = []
+    owned = LocalImages()
     try:
         staging, hub, ecr = (
             DistributionRegistry("staging"),
@@ -194,10 +195,12 @@ def run() -> None:
         proxies = {"hub": CountingProxy(hub.port), "ecr": CountingProxy(ecr.port)}
         with tempfile.TemporaryDirectory() as work:
             setup_env(moto, staging, hub_token, Path(work))
+            owned.prefixes.append(f"{os.environ['CONDABOT_STAGING']}/")
             repo = SmallRepo(
                 Path(work) / "repo", proxies["hub"].host, proxies["ecr"].host,
                 payload_bytes=PAYLOAD, base=ensure_tiny_base(client), twin=True,
             ).init()  # fmt: skip
+            owned.own_repo(repo)
             repo.release("26.5.3-1")
             tag = "miniconda3-26.5.3-1"  # the product: both images
             with contextlib.redirect_stdout(io.StringIO()):
@@ -208,18 +211,13 @@ def run() -> None:
                 stage_fake_arm64(client, plan, Staging.parse(None), Registry(staging.host),
                                  repo.root, image.name)  # fmt: skip
             report(repo, tag, plan.images, {"hub": hub, "ecr": ecr}, proxies)
+            # Only the names this bench made (its namespaces, its repository's commits).
+            for name in owned.names(client):
+                with contextlib.suppress(docker.errors.DockerException):
+                    client.images.remove(name)
     finally:
         for registry in registries:
             registry.close()
-        remove_local_names(client, ("condabot-build/", *(f"{r.host}/" for r in registries)))
-
-
-def remove_local_names(client: docker.DockerClient, prefixes: tuple[str, ...]) -> None:
-    for image in client.images.list():
-        for name in image.tags:
-            if name.startswith(prefixes):
-                with contextlib.suppress(docker.errors.DockerException):
-                    client.images.remove(name)
 
 
 def report(repo, tag, images, servers, proxies) -> None:  # type: ignore[no-untyped-def]

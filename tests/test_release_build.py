@@ -21,7 +21,7 @@ from bot.release.staging import Staging
 from tests.harness.docker import FileServer, LocalBases
 from tests.harness.registry import Registries
 from tests.support.installer import make_installer
-from tests.support.release_world import _git
+from tests.support.release_world import LocalImages, _git
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALLER = "Miniconda3-py311_23.5.2-0-Linux-x86_64.sh"
@@ -31,11 +31,11 @@ TAG = "miniconda3-usrlocal-23.5.2-0"
 LINE_INSTALLER = "Miniconda3-py310_23.5.2-0-Linux-x86_64.sh"
 LINE_TAG = "miniconda3-py310-23.5.2-0"
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("built_images")]
+pytestmark = [pytest.mark.slow]
 
 
 @pytest.fixture
-def checkout(tmp_path: Path) -> Path:
+def checkout(tmp_path: Path, built_images: LocalImages) -> Path:
     """A git checkout of this repository's Dockerfiles and catalog, tagged for release."""
     root = tmp_path / "images"
     shutil.copytree(ROOT / "dockerfiles", root / "dockerfiles")
@@ -44,7 +44,7 @@ def checkout(tmp_path: Path) -> Path:
     _git(root, "commit", "-q", "-m", "images")
     _git(root, "tag", TAG)
     _git(root, "tag", LINE_TAG)
-    return root
+    return built_images.own_checkout(root)
 
 
 def build(

@@ -33,7 +33,7 @@ from bot.release.staging import Staging
 from tests.harness.github import BOT_TOKEN, MAINTAINER_TOKEN, GitHubRepo
 from tests.harness.registry import HUB_USER, Registries, TokenHub
 from tests.support.registry import Access, DistributionRegistry
-from tests.support.release_world import SHA, SmallRepo, stage_fake_arm64
+from tests.support.release_world import SHA, LocalImages, SmallRepo, stage_fake_arm64
 
 Run = tuple[int, str, str]
 
@@ -528,14 +528,14 @@ def test_docker_hub_token_auth_end_to_end(
     release_env: Registries,
     token_hub: TokenHub,
     tiny_base: str,
-    built_images: None,
+    built_images: LocalImages,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The "dockerhub" registry kind against a registry in Docker Hub's auth mode: a Bearer
     challenge, tokens from the realm for the username + token, per repository scope."""
-    repo = SmallRepo(
-        tmp_path / "repo", token_hub.registry.host, release_env.ecr.host, base=tiny_base
+    repo = built_images.own_repo(
+        SmallRepo(tmp_path / "repo", token_hub.registry.host, release_env.ecr.host, base=tiny_base)
     ).init()
     monkeypatch.setenv("DOCKERHUB_USERNAME", token_hub.user)
     monkeypatch.setenv("DOCKERHUB_TOKEN", token_hub.password)
@@ -551,3 +551,32 @@ def test_docker_hub_token_auth_end_to_end(
     assert reader.manifest_digest(repository, "latest") == reader.manifest_digest(
         repository, "26.5.3-1"
     )
+
+
+def test_a_test_removes_only_the_local_images_it_made(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+    built_images: LocalImages,
+) -> None:
+    """A maintainer's own builds (another commit's `condabot-build/...`, another namespace
+    on a registry host a test happens to use) are never what a test cleans up."""
+    tag = small_repo.release("26.5.3-1")
+    assert build_amd64(capsys, small_repo, tag)[0] == 0
+    revision = small_repo.head()[:12]
+    theirs = [
+        "condabot-build/miniconda3:0123456789ab-amd64",
+        f"{release_env.staging.host}/someone-else/small:build-x",
+        f"{release_env.hub.host}/library/small:26.5.3-1",
+    ]
+    for name in theirs:
+        docker_client.api.tag(small_repo.base, *name.rsplit(":", 1))
+    try:
+        owned = built_images.names(docker_client)
+        assert f"condabot-build/small:{revision}-amd64" in owned
+        assert any(n.startswith(os.environ["CONDABOT_STAGING"] + "/small:") for n in owned)
+        assert not set(theirs) & set(owned)
+    finally:
+        for name in theirs:
+            docker_client.images.remove(name)

@@ -12,6 +12,7 @@ Session scope (started once):
 Function scope:
 - `release_env`: the environment a release job has (credentials, staging, AWS endpoint,
   fast retries), every registry running again and its access log marked.
+- `built_images`: `LocalImages`, the local image names the test made, removed after it.
 - `small_repo`: a fresh git repository with one small image, its own registry namespace.
 """
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +38,7 @@ from tests.support.registry import (
     TokenAuth,
     free_port,
 )
-from tests.support.release_world import SmallRepo, ensure_tiny_base
+from tests.support.release_world import LocalImages, SmallRepo, ensure_tiny_base
 from tests.support.token_server import ISSUER, TokenServer
 
 HUB_USER = "condabot"
@@ -173,21 +175,24 @@ def release_env(
 
 
 @pytest.fixture
-def built_images(docker_client: docker.DockerClient, release_env: Registries) -> Iterator[None]:
-    """Removes, after the test, the local image names its builds and pushes made."""
-    yield
-    prefixes = ("condabot-build/", *(f"{r.host}/" for r in release_env.all()))
-    for image in docker_client.images.list():
-        for name in image.tags:
-            if name.startswith(prefixes):
-                with contextlib.suppress(DockerException):  # e.g. in use: harmless
-                    docker_client.images.remove(name)
+def built_images(
+    docker_client: docker.DockerClient, release_env: Registries
+) -> Iterator[LocalImages]:
+    """Removes, after the test, the local image names its own builds and pushes made: under
+    its staging namespace, its repositories' namespaces, or built from a commit of a
+    repository it made (`own_repo`). A maintainer's own builds are never touched."""
+    owned = LocalImages(prefixes=[f"{os.environ['CONDABOT_STAGING']}/"])
+    yield owned
+    for name in owned.names(docker_client):
+        with contextlib.suppress(DockerException):  # e.g. in use: harmless
+            docker_client.images.remove(name)
 
 
 @pytest.fixture
 def small_repo(
-    release_env: Registries, tiny_base: str, built_images: None, tmp_path: Path
+    release_env: Registries, tiny_base: str, built_images: LocalImages, tmp_path: Path
 ) -> SmallRepo:
-    return SmallRepo(
+    repo = SmallRepo(
         tmp_path / "repo", release_env.hub.host, release_env.ecr.host, base=tiny_base
     ).init()
+    return built_images.own_repo(repo)

@@ -209,6 +209,47 @@ class SmallRepo:
         return _git(self.root, "rev-parse", "HEAD")
 
 
+@dataclass
+class LocalImages:
+    """The local image names a test (or bench) made: those under one of its own name
+    prefixes (its staging namespace, its repositories' namespaces), and the builder's
+    `condabot-build/<image>:<revision>-...` names of commits in repositories it made. Only
+    these are removed after it; a maintainer's own builds never match."""
+
+    prefixes: list[str] = field(default_factory=list)
+    repos: list[Path] = field(default_factory=list)
+
+    def own_repo(self, repo: SmallRepo) -> SmallRepo:
+        self.repos.append(repo.root)
+        self.prefixes += [f"{repo.hub}/{repo.namespace}/", f"{repo.ecr}/{repo.namespace}/"]
+        return repo
+
+    def own_checkout(self, root: Path) -> Path:
+        self.repos.append(root)
+        return root
+
+    def names(self, client: docker.DockerClient) -> list[str]:
+        revisions = {
+            line[:12]
+            for root in self.repos
+            if (root / ".git").exists()
+            for line in _git(root, "rev-list", "--all").splitlines()
+        }
+        found = []
+        for image in client.images.list():
+            for name in image.tags:
+                if name.startswith(tuple(self.prefixes)) or _built_from(name, revisions):
+                    found.append(name)
+        return found
+
+
+def _built_from(name: str, revisions: set[str]) -> bool:
+    if not name.startswith("condabot-build/"):
+        return False
+    tag = name.rsplit(":", 1)[-1]
+    return tag[:12] in revisions and tag[12:13] == "-"
+
+
 def stage_fake_arm64(
     client: docker.DockerClient,
     plan: ReleasePlan,
