@@ -64,6 +64,19 @@ class Kind(StrEnum):
         """A human must look before this goes in: `bump --local` exits 17 on it."""
         return self.alarming or self in (Kind.DROP_ARCH, Kind.FLAVOUR_CHANGE)
 
+    @property
+    def tag(self) -> str:
+        """The upper-case tag its loud notes start with (`STALE HASH: ...`), so a PR body that
+        shows this kind's warning can leave its notes out."""
+        return _TAGS.get(self, self.value.replace("-", " ").upper())
+
+
+_TAGS = {
+    Kind.CHECKSUM_CHANGED: "CHECKSUM CHANGED UPSTREAM",
+    Kind.UNVERIFIED: "NOT VERIFIED",
+    Kind.DROP_ARCH: "ARCH DROPPED",
+}
+
 
 def is_loud(note: str) -> bool:
     """Notes a reviewer must not miss start with an upper-case tag (`STALE HASH: ...`)."""
@@ -348,7 +361,7 @@ def _hold(current: Pin | None, target: _Target, blocked: Sequence[Withheld], dra
                 (a for a, i in target.installers.items() if i.filename == item.filename), "?"
             )
             draft.notes.append(
-                f"NOT VERIFIED: {arch}: {item.filename}: {item.reason}; not proposed, "
+                f"{Kind.UNVERIFIED.tag}: {arch}: {item.filename}: {item.reason}; not proposed, "
                 f"the pins stay at {kept}"
             )
         else:
@@ -395,13 +408,13 @@ def _check_integrity(by_arch: Mapping[str, Pin], index: _Index, draft: _Draft) -
         if owner is not None:
             draft.flags.add(Kind.STALE_HASH)
             draft.notes.append(
-                f"STALE HASH: {arch}: the sha256 pinned for {pin.filename} is that of "
+                f"{Kind.STALE_HASH.tag}: {arch}: the sha256 pinned for {pin.filename} is that of "
                 f"{owner.filename}; upstream's is {upstream.sha256} (a version bump left it)"
             )
         else:
             draft.flags.add(Kind.CHECKSUM_CHANGED)
             draft.notes.append(
-                f"CHECKSUM CHANGED UPSTREAM: {arch}: {pin.filename} was {pin.sha256}, upstream "
+                f"{Kind.CHECKSUM_CHANGED.tag}: {arch}: {pin.filename} was {pin.sha256}, upstream "
                 f"now lists {upstream.sha256} for the same name; verify it with Anaconda "
                 "before merging"
             )
@@ -552,7 +565,7 @@ def _check_flavour_lives(
         return
     draft.flags.add(Kind.FLAVOUR_ENDED)
     draft.notes.append(
-        f"FLAVOUR ENDED: {flavour}: upstream's newest release {newest} has no {flavour} "
+        f"{Kind.FLAVOUR_ENDED.tag}: {flavour}: upstream's newest release {newest} has no {flavour} "
         f"installer; last was {_label(flavour, last)}. The line stays there; to retire it, "
         "set frozen: true (a product release then leaves it out)"
     )
@@ -649,7 +662,7 @@ def _changes(
             changes.append(PinChange(arch, pin.url, None, pin.sha256, None))
             draft.flags.add(Kind.DROP_ARCH)
             draft.notes.append(
-                f"ARCH DROPPED: {arch}: no installer for {target.version}; "
+                f"{Kind.DROP_ARCH.tag}: {arch}: no installer for {target.version}; "
                 f"{_keep_advice(image, pin, target, index)}"
             )
             if pin.format is not PinFormat.ARG_PAIR:
@@ -716,8 +729,8 @@ def _finish(
         if target.python != current.python:
             draft.flags.add(Kind.FLAVOUR_CHANGE)
             draft.notes.append(
-                f"FLAVOUR CHANGE: Python {current.python or '(none)'} -> {target.python}: "
-                "packages built for the old Python may break"
+                f"{Kind.FLAVOUR_CHANGE.tag}: Python {current.python or '(none)'} -> "
+                f"{target.python}: packages built for the old Python may break"
             )
     if draft.waiting and not changes:
         draft.flags.add(Kind.WAITING)

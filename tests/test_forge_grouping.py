@@ -64,3 +64,21 @@ def test_installer_sizes_read_well_at_any_scale() -> None:
 
     assert _size(1_080_000_000) == "1080.0 MB"
     assert _size(8_552) == "8.6 kB"  # a stand-in installer, not "0.0 MB"
+
+
+def test_each_warning_is_said_once_in_a_pr_body() -> None:
+    """A kind with a warning block leaves its own loud notes out of the list below it."""
+    import dataclasses
+
+    from bot.forge.grouping import body
+
+    flagged = (Kind.CHECKSUM_CHANGED, Kind.DROP_ARCH, Kind.FLAVOUR_CHANGE, Kind.STALE_HASH)
+    notes = tuple(f"{k.tag}: x86_64: details" for k in flagged)
+    plan = dataclasses.replace(
+        image_plan("miniconda3", "d/m/Dockerfile", Product.MINICONDA3, "26.5.3-1", "py314"),
+        kind=flagged[0], flags=flagged, notes=notes,
+    )  # fmt: skip
+    text = body([plan])
+    for kind in flagged:
+        assert text.count(kind.tag) == 0, kind  # the warning block says it, in its own words
+    assert text.count("[!WARNING]") == len(flagged)

@@ -143,7 +143,7 @@ def _image_section(images: Sequence[ImagePlan]) -> str:
     released = _release_date(m.changes)
     if released:
         lines.append(f"Released upstream on {released}.")
-    warned = {k.value.replace("-", " ").upper() for k in m.flags if k in WARNINGS}
+    warned = {k.tag for k in m.flags if k in WARNINGS}
     lines.extend(f"- {n}" for n in m.notes if is_loud(n) and n.split(":", 1)[0] not in warned)
     return "\n\n".join(lines)
 
