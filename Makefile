@@ -18,8 +18,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test,lint]'
 	touch $@
 
+# The bump half, then (when a Docker engine answers) the release half.
 demo: setup
 	$(PY) -m tests.support.demo
+	@if $(AS_ROOT) docker info >/dev/null 2>&1; then $(MAKE) --no-print-directory demo-release; \
+	else echo "# the release half needs a Docker engine: make components, then make demo-release"; fi
+
+# The release half: build, publish to two local registries, verify, report (needs a Docker
+# engine; `components` gets the registry and debootstrap). See tests/support/demo_release.py.
+demo-release: setup components
+	$(AS_ROOT) $(PY) -m tests.support.demo_release
 
 # What the suite talks to (Docker engine, debootstrap, the distribution registry, htpasswd,
 # GitHub's API descriptions): installed and started when missing; see .ci/components.
