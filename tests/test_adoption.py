@@ -75,14 +75,15 @@ def test_the_bump_action_runs_doctor_then_bumps_a_repository_without_a_catalog(
     github_server: GitHubStandin, mirror: Mirror, tmp_path: Path
 ) -> None:
     files = {str(p.relative_to(LAYOUT)): p.read_bytes() for p in LAYOUT.rglob("*") if p.is_file()}
-    github_server.create_repo("ContinuumIO", "docker-images", files)
-    world = BumpWorld(github_server, mirror, "ContinuumIO", "docker-images", tmp_path)
+    github_server.create_repo("ContinuumIO", "docker-images-adoption", files)
+    world = BumpWorld(github_server, mirror, "ContinuumIO", "docker-images-adoption", tmp_path)
     world.refresh()
     step = run_step("bump", "Bump installer pins")
     env = {
         "GITHUB_TOKEN": "", "CONDABOT_REPOSITORY": world.full_name, "CONDABOT_DRY_RUN": "false",
         "CONDABOT_UPSTREAM_URL": mirror.url, "CONDABOT_ROOT": str(world.clone),
-        "CONDABOT_CATALOG": "", "CONDABOT_SCHEMA_URL": "", "GITHUB_API_URL": github_server.base_url,
+        "CONDABOT_CATALOG": "", "CONDABOT_SCHEMA_URL": "", "CONDABOT_ONBOARDING": "true",
+        "GITHUB_API_URL": github_server.base_url,
         "HOME": str(tmp_path / "home"),
     }  # fmt: skip
     refused = bash(step["run"], env, tmp_path)
@@ -96,7 +97,10 @@ def test_the_bump_action_runs_doctor_then_bumps_a_repository_without_a_catalog(
     pulls = github_server.get_json(f"/repos/{world.full_name}/pulls?state=open")
     assert {p["head"]["ref"] for p in pulls} == {
         "condabot/anaconda3-amazonlinux", "condabot/anaconda3-debian", "condabot/miniconda3-debian",
+        "condabot/onboarding",
     }  # fmt: skip
+    assert bash(step["run"], {**env, "GITHUB_TOKEN": BOT_TOKEN, "CONDABOT_ONBOARDING": "false"},
+                tmp_path).returncode == 0  # fmt: skip
     assert (tmp_path / "home" / ".cache" / "condabot").is_dir()  # what the cache step keeps
 
 

@@ -223,13 +223,14 @@ def test_bump_repo_opens_one_pr_per_dockerfile_with_no_catalog(
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", BOT_TOKEN)
     files = {str(p.relative_to(LAYOUT)): p.read_bytes() for p in LAYOUT.rglob("*") if p.is_file()}
-    github_server.create_repo("ContinuumIO", "docker-images", files)
-    world = BumpWorld(github_server, mirror, "ContinuumIO", "docker-images", tmp_path)
+    github_server.create_repo("ContinuumIO", "docker-images-discovery", files)
+    world = BumpWorld(github_server, mirror, "ContinuumIO", "docker-images-discovery", tmp_path)
     code, err = bump_repo(world, capsys)
     assert code == 0, err
     pulls = github_server.get_json(f"/repos/{world.full_name}/pulls?state=open")
     heads = {pr["head"]["ref"]: pr for pr in pulls}
-    assert set(heads) == {f"condabot/{name}" for name in IMAGES}
+    # One PR per Dockerfile, and the onboarding PR offering the catalog (test_onboarding.py).
+    assert set(heads) == {f"condabot/{name}" for name in IMAGES} | {"condabot/onboarding"}
     for name, (dockerfile, _) in IMAGES.items():
         number = heads[f"condabot/{name}"]["number"]
         changed = github_server.get_json(f"/repos/{world.full_name}/pulls/{number}/files")

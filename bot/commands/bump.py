@@ -18,6 +18,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from bot.commands.init import SCHEMA_URL_ENV
 from bot.commands.plan import Planned, add_plan_options, make_plan
 from bot.errors import CondabotError, NeedsReview, UsageError
 from bot.http import HttpPolicy, default_cache_dir
@@ -26,7 +27,8 @@ from bot.verify import Verifier, proposals
 from bot.writer import FileEdit, plan_edits, write_edits
 
 if TYPE_CHECKING:
-    pass
+    from bot.discovery import Discovery
+    from bot.forge.model import GroupUpdate
 
 
 def add_parser(subparsers: Any) -> None:
@@ -60,6 +62,12 @@ def add_parser(subparsers: Any) -> None:
         help="with --local: exit 0 although a change needs review (flavour change, dropped "
         "arch, changed checksum, stale hash); an installer that failed verification still "
         "exits 17",
+    )
+    parser.add_argument(
+        "--no-onboarding",
+        action="store_true",
+        help="with --repo and no catalog: never open the pull request that adds the "
+        "discovered catalog",
     )
     parser.add_argument("--base", help="base branch (default: the checkout's branch)")
     parser.add_argument("--max-open", type=int, default=10, help="most open bot PRs (10)")
@@ -193,6 +201,8 @@ def _pull_requests(
     catalog = planned.catalog
     held = {group_key(catalog.image(i.image), catalog) for i in planned.plan.images if i.held}
     updates = [u for u in group_updates(planned.plan, catalog, edits_for) if u.group not in held]
+    if planned.discovery is not None and not args.no_onboarding:
+        updates.insert(0, _onboarding(planned, planned.discovery))
     require_clean(checkout, [f.path for u in updates for f in u.files])
 
     forge = GitHubForge(connect(token, args.github_api_url), args.repo, checkout.branch)
@@ -212,6 +222,18 @@ def _pull_requests(
     if failures:
         raise failures[0]  # a download that failed: its image kept its pins, its PR as it was
     return 0
+
+
+def _onboarding(planned: Planned, found: Discovery) -> GroupUpdate:
+    """The pull request adding the catalog the bot discovered, as `condabot init` writes it."""
+    from bot.commands.init import check_round_trip, render_catalog
+    from bot.forge.onboarding import onboarding_update
+
+    path = planned.catalog_path.relative_to(planned.root).as_posix()
+    text = render_catalog(found, os.environ.get(SCHEMA_URL_ENV) or None)
+    check_round_trip(text, found, path)
+    skipped = tuple(e.what for e in found.skipped)
+    return onboarding_update(path, text, len(found.catalog.images), skipped)
 
 
 def _warn(planned: Planned) -> None:

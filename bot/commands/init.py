@@ -109,28 +109,34 @@ def check_round_trip(text: str, found: Discovery, source: str) -> None:
 
 # -- rendering (pure) ---------------------------------------------------------------------
 
+_SCHEMA_LINE = "# yaml-language-server: $schema={schema}\n"
+_NO_SCHEMA = (
+    "# For completion and checks in editors, add as the first line\n"
+    "# `# yaml-language-server: $schema=<URL of bot/catalog.schema.json in your condabot>`.\n"
+)
 _HEADER = """\
-# yaml-language-server: $schema={schema}
 # The image catalog: every image condabot bumps and a release builds and publishes.
 # Written by `condabot init` from the Dockerfiles that pin Miniconda or Anaconda installers,
 # with every default spelled out: edit the policy here. Paths are relative to the
 # repository root; each image builds with its Dockerfile's folder as the context.
 version: 1
 
-# Where releases publish: a name, then {{kind, host, namespace}}. None yet; for example
-#   dockerhub: {{kind: dockerhub, host: docker.io, namespace: your-org}}
-#   ecr: {{kind: ecr, host: 123456789012.dkr.ecr.us-east-1.amazonaws.com, namespace: your-org}}
-#   ghcr: {{kind: registry, host: ghcr.io, namespace: your-github-owner}}
+# Where releases publish: a name, then {kind, host, namespace}. None yet; for example
+#   dockerhub: {kind: dockerhub, host: docker.io, namespace: your-org}
+#   ecr: {kind: ecr, host: 123456789012.dkr.ecr.us-east-1.amazonaws.com, namespace: your-org}
+#   ghcr: {kind: registry, host: ghcr.io, namespace: your-github-owner}
 # then list the names under an image's `registries`.
-registries: {{}}
+registries: {}
 
 images:
 """
 
 
-def render_catalog(found: Discovery, schema: str) -> str:
-    """The catalog YAML for the discovered images, each key with its meaning."""
-    parts = [_HEADER.format(schema=schema)]
+def render_catalog(found: Discovery, schema: str | None) -> str:
+    """The catalog YAML for the discovered images, each key with its meaning; `schema`
+    (None: unknown) is what editors are told to check it with."""
+    first = _SCHEMA_LINE.format(schema=schema) if schema else _NO_SCHEMA
+    parts = [first + _HEADER]
     for image in found.catalog.images:
         parts.append(_render_image(image, found))
     if found.skipped:

@@ -15,6 +15,7 @@ from typing import Any
 from bot.catalog import Catalog
 from bot.commands.common import add_upstream_options, listing_from_args
 from bot.commands.location import add_location_options, load_source, locate
+from bot.discovery import Discovery
 from bot.errors import UsageError
 from bot.pins import Pin
 from bot.planner import ImagePlan, Kind, Plan, Withheld, check_pins, format_age, is_loud, plan
@@ -79,7 +80,11 @@ class Planned:
     root: Path  # the repository root, holding dockerfiles/
     pins: Mapping[str, tuple[Pin, ...]]
     listing: Listing
-    discovered: bool = False  # no catalog file: the images come from the Dockerfiles
+    discovery: Discovery | None = None  # no catalog file: the images the Dockerfiles imply
+
+    @property
+    def discovered(self) -> bool:
+        return self.discovery is not None
 
     def replan(self, withheld: Iterable[Withheld]) -> Planned:
         """The same plan, with these installers never proposed (they failed verification)."""
@@ -106,7 +111,7 @@ def make_plan(args: argparse.Namespace) -> Planned:
     listing = listing_from_args(args)
     result = plan(catalog, pins, listing, now, names)
     return Planned(
-        result, catalog, location.catalog, location.root, pins, listing, source.discovered
+        result, catalog, location.catalog, location.root, pins, listing, source.discovery
     )
 
 
