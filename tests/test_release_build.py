@@ -142,3 +142,39 @@ def test_a_python_line_is_built_from_the_shared_dockerfile_with_its_own_pins(
     assert config is not None
     labels = config["config"]["Labels"]  # type: ignore[index]
     assert labels["org.opencontainers.image.version"] == "23.5.2-0"
+
+
+def test_the_real_dockerfile_builds_for_arm64_under_qemu(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    arm64_base: str,
+    installer_server: FileServer,
+    release_env: Registries,
+    checkout: Path,
+) -> None:
+    """The one real Dockerfile built for arm64 here: its RUN steps (apt-get, the installer)
+    run under QEMU on the arm64 Debian base; the pin it picks is the AARCH64 one because
+    `uname -m` says aarch64, and the smoke test reads the interpreter's machine."""
+    installer = "Miniconda3-py311_23.5.2-0-Linux-aarch64.sh"
+    content = make_installer(installer).content
+    installer_server.put(f"/miniconda/{installer}", content)
+    pairs = {
+        "BASE_IMAGE": arm64_base,
+        "UPSTREAM_URL": installer_server.url,
+        "SHA256SUM_AARCH64": hashlib.sha256(content).hexdigest(),
+    }
+    args = [arg for key, value in pairs.items() for arg in ("--build-arg", f"{key}={value}")]
+    code = main(["release", "build", "--root", str(checkout), "--tag", TAG,
+                 "--platform", "linux/arm64", *args])  # fmt: skip
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "miniconda3-usrlocal linux/arm64:" in out
+    revision = _git(checkout, "rev-parse", "HEAD")
+    staging = Staging.parse(None)
+    client = Registry(staging.host)
+    repository = f"{staging.namespace}/miniconda3-usrlocal"
+    manifest = client.get_manifest(repository, f"build-{revision}-arm64")
+    assert manifest is not None
+    config = json.loads(client.get_blob(repository, manifest.document["config"]["digest"]))
+    assert config["architecture"] == "arm64"
+    assert config["config"]["Labels"]["io.condabot.installer"] == installer

@@ -5,9 +5,8 @@ Components: the Docker Engine (classic builder), three `docker-registry` process
 `get_authorization_token` returns), moto on 127.0.0.1, and the GitHub stand-in for the
 release body. Counts are read from each registry's own access log.
 
-Only linux/amd64 can be built on the test machines (no QEMU/binfmt): the arm64 platform
-image is a second small amd64 build re-labelled `architecture: arm64` through the registry
-API (`stage_fake_arm64`), staged where the arm64 build job would have put it.
+Both platforms are built for real by `condabot release build`, as the build jobs do: the
+arm64 image from an arm64 base, smoke-tested under QEMU user emulation (`qemu_arm64`).
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ from bot.release.staging import Staging
 from tests.harness.github import BOT_TOKEN, MAINTAINER_TOKEN, GitHubRepo
 from tests.harness.registry import HUB_USER, Registries, TokenHub
 from tests.support.registry import Access, DistributionRegistry
-from tests.support.release_world import SHA, LocalImages, SmallRepo, stage_fake_arm64
+from tests.support.release_world import SHA, LocalImages, SmallRepo
 
 Run = tuple[int, str, str]
 
@@ -44,23 +43,24 @@ def condabot(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
     return code, out, err
 
 
-def build_amd64(capsys: pytest.CaptureFixture[str], repo: SmallRepo, tag: str) -> Run:
+def build_cell(capsys: pytest.CaptureFixture[str], repo: SmallRepo, tag: str, platform: str) -> Run:
     return condabot(
-        capsys, "release", "build", "--root", str(repo.root), "--tag", tag,
-        "--platform", "linux/amd64",
-    )  # fmt: skip
+        capsys, "release", "build", "--root", str(repo.root), "--tag", tag, "--platform", platform
+    )
+
+
+def build_amd64(capsys: pytest.CaptureFixture[str], repo: SmallRepo, tag: str) -> Run:
+    return build_cell(capsys, repo, tag, "linux/amd64")
 
 
 def stage(
     capsys: pytest.CaptureFixture[str], client: docker.DockerClient, repo: SmallRepo, tag: str
 ) -> ReleasePlan:
-    """Run the amd64 build job for real, then stage the arm64 stand-in."""
-    code, _, err = build_amd64(capsys, repo, tag)
-    assert code == 0, err
-    plan = gather(Options(tag=tag, root=repo.root)).plan
-    staging = Staging.parse(None)
-    stage_fake_arm64(client, plan, staging, Registry(staging.host), repo.root)
-    return plan
+    """Run the build job of every platform for real: amd64 natively, arm64 under QEMU."""
+    for platform in ("linux/amd64", "linux/arm64"):
+        code, _, err = build_cell(capsys, repo, tag, platform)
+        assert code == 0, err
+    return gather(Options(tag=tag, root=repo.root)).plan
 
 
 def publish(capsys: pytest.CaptureFixture[str], repo: SmallRepo, tag: str, *extra: str) -> Run:
@@ -419,7 +419,7 @@ def test_the_sdk_push_error_hidden_in_its_stream_becomes_a_publish_error(
     plan = gather(Options(tag=tag, root=small_repo.root)).plan
     hub = Staging(release_env.hub.host, small_repo.namespace)
     request = requests_for(plan, hub, small_repo.root, platform="linux/amd64")[0]
-    docker_client.api.tag(small_repo.base, *request.local_tag.split(":"))
+    docker_client.api.tag(f"{small_repo.base}-amd64", *request.local_tag.split(":"))
     with pytest.raises(PublishError) as caught:
         ClassicEngine(docker_client).push(request, Credentials(HUB_USER, "not-the-token"))
     assert caught.value.exit_code == 11
@@ -506,8 +506,11 @@ def test_the_release_body_gets_one_report_section_however_often_it_runs(
     plan = gather(Options(event=str(event), root=small_repo.root)).plan
     assert plan.created == "2026-06-01T12:00:00Z"  # the release commit's time
     assert plan.source == f"https://github.com/{github_repo.full_name}"
-    staging = Staging.parse(None)
-    stage_fake_arm64(docker_client, plan, staging, Registry(staging.host), small_repo.root)
+    code, _, err = condabot(
+        capsys, "release", "build", "--root", str(small_repo.root), "--event", str(event),
+        "--platform", "linux/arm64",
+    )  # fmt: skip
+    assert code == 0, err
     for _ in range(2):
         code, _, err = condabot(
             capsys, "release", "publish", "--root", str(small_repo.root), "--event", str(event)
@@ -571,7 +574,7 @@ def test_a_test_removes_only_the_local_images_it_made(
         f"{release_env.hub.host}/library/small:26.5.3-1",
     ]
     for name in theirs:
-        docker_client.api.tag(small_repo.base, *name.rsplit(":", 1))
+        docker_client.api.tag(f"{small_repo.base}-amd64", *name.rsplit(":", 1))
     try:
         owned = built_images.names(docker_client)
         assert f"condabot-build/small:{revision}-amd64" in owned
@@ -580,3 +583,110 @@ def test_a_test_removes_only_the_local_images_it_made(
     finally:
         for name in theirs:
             docker_client.images.remove(name)
+
+
+# -- arm64, built for real under QEMU ------------------------------------------------------
+
+
+def test_the_arm64_image_is_built_for_arm64_and_smoke_tested_under_qemu(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    from bot.release.build import ClassicEngine
+    from bot.release.smoke import elf_machine
+
+    tag = small_repo.release("26.5.3-1")
+    code, out, err = build_cell(capsys, small_repo, tag, "linux/arm64")
+    assert code == 0, err
+    assert "small linux/arm64:" in out and "built in" in out
+    local = f"condabot-build/small:{small_repo.head()[:12]}-arm64"
+    uname = docker_client.containers.run(local, ["uname", "-m"], remove=True)
+    assert uname == b"aarch64\n"  # an aarch64 userland, run by qemu-aarch64
+    python = ClassicEngine(docker_client).read_file(local, "/opt/conda/bin/python")
+    assert python is not None and elf_machine(python) == "aarch64"
+    staging = Staging.parse(None)
+    client = Registry(staging.host)
+    repository = f"{staging.namespace}/small"
+    manifest = client.get_manifest(repository, f"build-{small_repo.head()}-arm64")
+    assert manifest is not None
+    config = json.loads(client.get_blob(repository, manifest.document["config"]["digest"]))
+    assert (config["os"], config["architecture"]) == ("linux", "arm64")
+    labels = config["config"]["Labels"]
+    assert labels["io.condabot.installer"] == "Miniconda3-py314_26.5.3-1-Linux-aarch64.sh"
+
+
+SILENT_CROSS_BUILD = """\
+# renovate: datasource=custom.miniconda_installer
+ARG INSTALLER_URL_LINUX64="https://repo.anaconda.com/miniconda/Miniconda3-py314_26.5.3-1-Linux-x86_64.sh"
+ARG SHA256SUM_LINUX64="{sha}"
+# renovate: datasource=custom.miniconda_installer
+ARG INSTALLER_URL_AARCH64="https://repo.anaconda.com/miniconda/Miniconda3-py314_26.5.3-1-Linux-aarch64.sh"
+ARG SHA256SUM_AARCH64="{sha}"
+FROM {base}-arm64
+COPY prefix-amd64/ /opt/conda/
+"""
+
+
+@pytest.mark.parametrize("silent", [False, True], ids=["engine-refuses", "engine-silent"])
+def test_a_cross_build_of_the_wrong_architecture_leaves_no_local_tag(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+    silent: bool,
+) -> None:
+    """A linux/amd64 cell built FROM an arm64 base. The engine refuses it at a step whose
+    intermediate image it checks (engine-refuses), but with only FROM and COPY it builds
+    an arm64 image without a word (engine-silent): the bot checks the result before it
+    gets a name. Either way nothing is tagged or staged."""
+    from tests.support.release_world import _git
+
+    tag = small_repo.release("26.5.3-1")
+    extra = ["--build-arg", "TARGETARCH=arm64"]
+    if silent:
+        dockerfile = small_repo.root / "dockerfiles/small/Dockerfile"
+        dockerfile.write_text(SILENT_CROSS_BUILD.format(sha=SHA, base=small_repo.base))
+        _git(small_repo.root, "commit", "-q", "-am", "FROM an arm64 base for every platform")
+        _git(small_repo.root, "tag", "-f", tag)
+        extra = []
+    code, _, err = condabot(
+        capsys, "release", "build", "--root", str(small_repo.root), "--tag", tag,
+        "--platform", "linux/amd64", *extra,
+    )  # fmt: skip
+    assert code == 10, err
+    if silent:
+        assert "made a linux/arm64 image: its base is for another architecture" in err
+    else:
+        assert "does not match the specified platform: wanted linux/amd64" in err
+    names = {name for image in docker_client.images.list() for name in image.tags}
+    revision = small_repo.head()
+    assert f"condabot-build/small:{revision[:12]}-amd64" not in names
+    assert not any(name.endswith(f"build-{revision}-amd64") for name in names)
+    staging = Staging.parse(None)
+    staged = Registry(staging.host).get_manifest(
+        f"{staging.namespace}/small", f"build-{revision}-amd64"
+    )
+    assert staged is None
+
+
+def test_an_arm64_image_whose_interpreter_is_for_another_machine_fails_its_smoke_test(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    """An x86_64 python runs natively inside an arm64 container on this amd64 host, so
+    `python --version` passes: only the check of the executable itself catches it."""
+    from tests.support.release_world import _git, interpreter_elf
+
+    tag = small_repo.release("26.5.3-1")
+    python = small_repo.root / "dockerfiles/small/prefix-arm64/bin/python"
+    python.write_bytes(interpreter_elf("x86_64", b"Python 3.14.1\n"))
+    _git(small_repo.root, "commit", "-q", "-am", "an amd64 python in the arm64 prefix")
+    _git(small_repo.root, "tag", "-f", tag)
+    code, _, err = build_cell(capsys, small_repo, tag, "linux/arm64")
+    assert code == 10, err
+    assert "/opt/conda/bin/python is an executable for x86_64, not aarch64" in err
+    assert "not pushed" in err

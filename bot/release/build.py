@@ -11,9 +11,11 @@ streamed JSON, so every event is read and an `error` becomes a PublishError.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import posixpath
 import shutil
 import subprocess
 import tempfile
@@ -24,14 +26,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import docker
-from docker.errors import APIError, ContainerError, DockerException, ImageNotFound
+from docker.errors import APIError, ContainerError, DockerException, ImageNotFound, NotFound
 
 from bot.errors import BuildError, PublishError
 from bot.platforms import PLATFORMS
 from bot.release.index import INSTALLER_LABEL, INSTALLER_SHA_LABEL
 from bot.release.plan import ImageRelease, PlatformBuild, ReleasePlan
 from bot.release.registry import Credentials, Registry
-from bot.release.smoke import SMOKE_SCRIPT, check_smoke
+from bot.release.smoke import SMOKE_SCRIPT, check_smoke, machine_problem, parse_output
 from bot.release.staging import Staging
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,10 @@ class Engine(Protocol):
 
     def run(self, image: str, script: str) -> str:
         """Run `script` with /bin/sh in a container of `image`, no network; its stdout."""
+
+    def read_file(self, image: str, path: str, limit: int = 1 << 16) -> bytes | None:
+        """Up to `limit` bytes of the file at `path` in `image` (symbolic links followed),
+        read without running anything; None if there is none."""
 
     def push(self, request: BuildRequest, credentials: Credentials | None) -> str:
         """Push the built image to staging; returns the pushed manifest's digest."""
@@ -124,7 +130,9 @@ def _request(
         dockerfile=dockerfile.name,
         build_args=args,
         labels=labels,
-        local_tag=f"condabot-build/{image.name}:{plan.revision[:12]}-{platform.oci_arch}",
+        local_tag=f"condabot-build/{image.name}:{plan.revision[:12]}-"
+        + (f"build{plan.build}-" if plan.build > 1 else "")
+        + platform.oci_arch,
         staging_repository=f"{staging.host}/{staging.repository(image)}",
         staging_tag=staging.tag(plan.revision, platform),
     )
@@ -174,10 +182,35 @@ def build_one(
     local = engine.build(request)
     output = engine.run(local, SMOKE_SCRIPT)
     check_smoke(output, request.image, request.platform, request.build_args, request.labels)
+    check_interpreter(engine, local, output, request)
     digest = engine.push(request, credentials)
     seconds = time.monotonic() - started
     log.info("built %s in %.0f s, staged as %s", ref, seconds, digest)
     return Built(request.image.name, request.platform.platform, ref, digest, False, seconds)
+
+
+def check_interpreter(engine: Engine, image: str, output: str, request: BuildRequest) -> None:
+    """The image's Python is an executable of the platform's machine (for a script, the
+    interpreter its `#!` line names): an image of another architecture never passes, even
+    one that runs here under emulation."""
+    found = parse_output(output)
+    path = found.get("python_real") or found.get("python_path", "")
+    problem = None
+    for _ in range(3):  # a script's interpreter may itself be a script's
+        header = engine.read_file(image, path) if path else None
+        if header is None:
+            problem = f"cannot read {path or 'python'} in the image"
+            break
+        if header.startswith(b"#!"):
+            path = header[2:].split(b"\n", 1)[0].split()[0].decode(errors="replace")
+            continue
+        problem = machine_problem(header, path, request.platform.arch)
+        break
+    if problem:
+        raise BuildError(
+            f"smoke test of {request.image.name} for {request.platform.platform} failed: {problem}",
+            "the image was not pushed; build it from a base of that platform",
+        )
 
 
 def _same_build(staging: Registry, repository: str, digest: str, request: BuildRequest) -> bool:
@@ -201,12 +234,14 @@ class ClassicEngine:
         self.client = client
 
     def build(self, request: BuildRequest) -> str:
+        """Build untagged, check the image is for the planned platform, then tag it: a
+        build that went wrong never leaves the local name on another architecture's image
+        (this engine builds `FROM` a base of another architecture without a word)."""
         try:
             stream = self.client.api.build(
                 path=str(request.context),
                 dockerfile=request.dockerfile,
-                tag=request.local_tag,
-                buildargs=dict(request.build_args),
+                buildargs={**platform_args(request.platform), **request.build_args},
                 labels=dict(request.labels),
                 platform=request.platform.platform,
                 network_mode="host",
@@ -215,13 +250,41 @@ class ClassicEngine:
                 forcerm=True,
                 decode=True,
             )
-            _follow_build(stream, request)
+            image_id = _follow_build(stream, request)
+            architecture = self.client.images.get(image_id).attrs.get("Architecture")
+            if architecture != request.platform.oci_arch:
+                with contextlib.suppress(DockerException):
+                    self.client.api.remove_image(image_id)
+                raise BuildError(
+                    f"building {request.image.name} for {request.platform.platform} made a "
+                    f"linux/{architecture} image: its base is for another architecture",
+                    f"give the build a base for {request.platform.platform} (a multi-arch "
+                    "base pinned by digest, or --build-arg BASE_IMAGE=...)",
+                )
+            repository, tag = request.local_tag.rsplit(":", 1)
+            self.client.api.tag(image_id, repository, tag)
         except (APIError, DockerException) as exc:
             raise BuildError(
                 f"the Docker Engine refused to build {request.image.name}: {exc}",
                 "check that the engine runs and the base image is local or reachable",
             ) from exc
         return request.local_tag
+
+    def read_file(self, image: str, path: str, limit: int = 1 << 16) -> bytes | None:
+        container = self.client.containers.create(image, entrypoint=["/"], network_mode="none")
+        try:
+            for _ in range(8):  # symbolic links, each resolved by the engine's stat
+                try:
+                    stream, stat = container.get_archive(path, chunk_size=limit + 1024)
+                except (ImageNotFound, NotFound):
+                    return None
+                target = (stat or {}).get("linkTarget") or ""
+                if not target or int((stat or {}).get("mode", 0)) & _GO_SYMLINK == 0:
+                    return _first_member(stream, limit)
+                path = posixpath.normpath(posixpath.join(posixpath.dirname(path), target))
+            return None
+        finally:
+            container.remove(force=True)
 
     def run(self, image: str, script: str) -> str:
         try:
@@ -259,7 +322,35 @@ class ClassicEngine:
         return digest_from_push(events, f"{request.staging_repository}:{request.staging_tag}")
 
 
-def _follow_build(events: Iterable[Mapping[str, Any]], request: BuildRequest) -> None:
+_GO_SYMLINK = 1 << 27  # Go's os.ModeSymlink, in the engine's stat of a path
+
+
+def platform_args(platform: PlatformBuild) -> dict[str, str]:
+    """The build arguments BuildKit sets for the target platform, which the classic builder
+    leaves unset: a Dockerfile that uses them builds the same under either engine."""
+    os_name, arch, *variant = platform.platform.split("/")
+    return {
+        "TARGETPLATFORM": platform.platform,
+        "TARGETOS": os_name,
+        "TARGETARCH": arch,
+        "TARGETVARIANT": variant[0] if variant else "",
+    }
+
+
+def _first_member(stream: Iterable[bytes], limit: int) -> bytes:
+    """The first `limit` bytes of the first file of a tar stream. The stream is read to its
+    end (an abandoned archive response keeps the engine from removing the image), keeping
+    only what is needed."""
+    buffer = b""
+    for chunk in stream:
+        if len(buffer) < 512 + limit:
+            buffer += chunk
+    header = buffer[:512]
+    size = int(header[124:136].strip(b"\0 ") or b"0", 8)
+    return buffer[512 : 512 + min(size, limit)]
+
+
+def _follow_build(events: Iterable[Mapping[str, Any]], request: BuildRequest) -> str:
     image_id = ""
     for event in events:
         if "stream" in event:
@@ -273,6 +364,7 @@ def _follow_build(events: Iterable[Mapping[str, Any]], request: BuildRequest) ->
         image_id = (event.get("aux") or {}).get("ID", image_id)
     if not image_id:
         raise BuildError(f"building {request.image.name} produced no image", "rerun with -vv")
+    return image_id
 
 
 def digest_from_push(events: Iterable[Mapping[str, Any]], ref: str) -> str:
@@ -319,6 +411,9 @@ class BuildxEngine:
 
     def run(self, image: str, script: str) -> str:
         return self.classic.run(image, script)
+
+    def read_file(self, image: str, path: str, limit: int = 1 << 16) -> bytes | None:
+        return self.classic.read_file(image, path, limit)
 
     def push(self, request: BuildRequest, credentials: Credentials | None) -> str:
         if credentials:

@@ -20,11 +20,15 @@ DEFAULT_PREFIX = "/opt/conda"
 SMOKE_SCRIPT = """set -e
 prefix="$(conda info --base)"
 echo "prefix=${prefix}"
+echo "machine=$(uname -m)"
 echo "conda=$(conda --version 2>&1)"
 echo "python=$(python --version 2>&1)"
 echo "python_path=$(command -v python)"
+echo "python_real=$(readlink -f "$(command -v python)" 2>/dev/null || command -v python)"
 cat "${prefix}/.condabot-installer"
 """
+# ELF e_machine -> `uname -m`
+_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64", 0x15: "ppc64le", 0x16: "s390x"}
 
 
 def parse_output(output: str) -> dict[str, str]:
@@ -46,6 +50,8 @@ def check_smoke(
     found = parse_output(output)
     prefix = build_args.get("CONDA_PREFIX_DIR", DEFAULT_PREFIX)
     problems = _installer_problems(found, image, platform)
+    if found.get("machine") != platform.arch:
+        problems.append(f"uname -m says {found.get('machine')!r}, not {platform.arch}")
     labelled = (labels or {}).get(INSTALLER_SHA_LABEL)
     if labelled and found.get("sha256") != labelled:
         problems.append(f"it records installer sha256 {found.get('sha256')!r}, not {labelled}")
@@ -93,3 +99,20 @@ def _version_problems(found: Mapping[str, str], image: ImageRelease) -> list[str
     elif image.flavour and f"py{match[1]}{match[2]}" != image.flavour:
         problems.append(f"python is {match[1]}.{match[2]}, not flavour {image.flavour}")
     return problems
+
+
+def elf_machine(header: bytes) -> str | None:
+    """The machine an ELF file is for (`uname -m` names), None if it is not ELF."""
+    if len(header) < 20 or not header.startswith(b"\x7fELF"):
+        return None
+    code = int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
+    return _MACHINES.get(code, f"ELF machine {code:#x}")
+
+
+def machine_problem(header: bytes, path: str, arch: str) -> str | None:
+    machine = elf_machine(header)
+    if machine is None:
+        return f"{path} is neither an ELF executable nor a script"
+    if machine != arch:
+        return f"{path} is an executable for {machine}, not {arch}"
+    return None

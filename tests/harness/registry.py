@@ -7,7 +7,8 @@ Session scope (started once):
   Hub) and `ecr` (htpasswd user `AWS` with the password moto's token decodes to).
 - `token_hub`: a registry in Docker Hub's auth mode (`auth: token`, Bearer challenge) with
   its token service (`tests/support/token_server.py`).
-- `tiny_base`: the local base image of the small test images.
+- `tiny_base`: the local base images of the small test images, one per platform: arm64
+  images are built for real and run under QEMU (`qemu_arm64`, `arm64_base`).
 
 Function scope:
 - `release_env`: the environment a release job has (credentials, staging, AWS endpoint,
@@ -38,7 +39,7 @@ from tests.support.registry import (
     TokenAuth,
     free_port,
 )
-from tests.support.release_world import LocalImages, SmallRepo, ensure_tiny_base
+from tests.support.release_world import LocalImages, SmallRepo, ensure_tiny_bases
 from tests.support.token_server import ISSUER, TokenServer
 
 HUB_USER = "condabot"
@@ -137,11 +138,12 @@ def token_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TokenHub]:
 
 
 @pytest.fixture(scope="session")
-def tiny_base(docker_client: docker.DockerClient) -> str:
+def tiny_base(docker_client: docker.DockerClient, arm64_base: str) -> str:
+    """The tiny bases' name prefix (`-amd64`, `-arm64`): arm64 images build and run here."""
     try:
-        return ensure_tiny_base(docker_client)
+        return ensure_tiny_bases(docker_client, arm64_base)
     except (DockerException, OSError) as exc:
-        unavailable("tiny base image", str(exc), "check that the Docker Engine can import images")
+        unavailable("tiny base images", str(exc), "check that the Docker Engine can build images")
 
 
 @pytest.fixture
@@ -185,7 +187,9 @@ def built_images(
     yield owned
     for name in owned.names(docker_client):
         with contextlib.suppress(DockerException):  # e.g. in use: harmless
-            docker_client.images.remove(name)
+            # noprune: the build steps stay in the engine's cache, so a rerun (the arm64
+            # build under QEMU above all) builds only what changed.
+            docker_client.images.remove(name, noprune=True)
 
 
 @pytest.fixture

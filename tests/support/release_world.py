@@ -1,89 +1,176 @@
-"""What release tests build and publish: a tiny local base and a small image repository.
+"""What release tests build and publish: tiny local bases and a small image repository.
 
-- `ensure_tiny_base`: a base image `docker import`ed from a rootfs made here of the host's
-  own dash, cat and libc (about 2 MB), so builds pull nothing and take a second or two.
+- `ensure_tiny_bases`: one base per platform, about 2 MB each, so builds pull nothing and
+  take a second or two: dash, cat, uname, readlink and libc. linux/amd64 from the host's own
+  files (the test machines are amd64); linux/arm64 from the files of the arm64 Debian base
+  bootstrapped under QEMU (`tests.harness.docker`). Named `condabot-test/tiny:2-<arch>`.
 - `SmallRepo`: a real git repository holding a catalog and one trivial Dockerfile that pins
-  installers like the real ones (`ARG INSTALLER_URL_<ARCH>` / `SHA256SUM_<ARCH>`) and copies
-  in a stand-in conda prefix (`conda`, `python`, `.condabot-installer`) plus a payload of
-  incompressible bytes, so the smoke test and the byte counts are those of a real release.
-- `stage_fake_arm64`: only linux/amd64 can be built here (no QEMU/binfmt). The arm64
-  "platform image" is a second small amd64 build whose config is re-labelled
-  `architecture: arm64` through the registry API, then staged where an arm64 build would be.
+  installers like the real ones (`ARG INSTALLER_URL_<ARCH>` / `SHA256SUM_<ARCH>`), builds
+  `FROM` the tiny base of its target platform (`TARGETARCH`, as BuildKit sets it and the
+  release's classic builder passes it) and copies in that platform's stand-in conda prefix
+  (`conda`, `python`, `.condabot-installer`) plus a payload of incompressible bytes, so the
+  smoke test and the byte counts are those of a real release. The stand-in `python` is a
+  real ELF executable of the platform (`interpreter_elf`, a few hand-assembled
+  instructions that print `Python <version>`): the arm64 image runs under QEMU, and its
+  smoke test sees `aarch64` from `uname -m` and an aarch64 ELF interpreter.
 """
 
 from __future__ import annotations
 
 import io
-import json
 import os
 import random
+import struct
 import subprocess
 import tarfile
+import tempfile
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import docker
 from docker.errors import ImageNotFound
 
-from bot.release.build import ClassicEngine, digest_from_push, requests_for
-from bot.release.plan import ReleasePlan
-from bot.release.registry import Manifest, Registry
-from bot.release.staging import Staging
+from tests.harness.docker import scratch_image
 
-TINY_BASE = "condabot-test/tiny:1"
-_HOST_FILES = {
-    "bin/sh": "/usr/bin/dash",
-    "bin/cat": "/usr/bin/cat",
+TINY_BASE = "condabot-test/tiny:2"  # + "-amd64" / "-arm64"
+SHA = "0" * 64
+ARCHES = {"amd64": "x86_64", "arm64": "aarch64"}  # OCI -> uname -m
+_TOOLS = ("dash", "cat", "uname", "readlink")
+_HOST_LIBS = {
     "lib/x86_64-linux-gnu/libc.so.6": "/lib/x86_64-linux-gnu/libc.so.6",
     "lib64/ld-linux-x86-64.so.2": "/lib64/ld-linux-x86-64.so.2",
 }
-SHA = "0" * 64
+_ARM64_LIBS = {
+    "lib/aarch64-linux-gnu/libc.so.6": "/usr/lib/aarch64-linux-gnu/libc.so.6",
+    "lib/ld-linux-aarch64.so.1": "/usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
+}
 
 
-def tiny_rootfs() -> bytes:
+def tiny_rootfs(files: Mapping[str, bytes]) -> bytes:
+    """A root file system tarball: `files` (path inside -> bytes, all executable)."""
     buffer = io.BytesIO()
+    directories = sorted({str(Path(path).parent) for path in files} | {"tmp", "etc", "opt"})
     with tarfile.open(fileobj=buffer, mode="w") as tar:
-        for directory in ("bin", "lib", "lib/x86_64-linux-gnu", "lib64", "tmp", "etc", "opt"):
+        for directory in directories:
             info = tarfile.TarInfo(directory)
-            info.type, info.mode, info.mtime = (
-                tarfile.DIRTYPE,
-                0o1777 if directory == "tmp" else 0o755,
-                0,
-            )
+            info.type, info.mtime = tarfile.DIRTYPE, 0
+            info.mode = 0o1777 if directory == "tmp" else 0o755
             tar.addfile(info)
-        for inside, host in _HOST_FILES.items():
-            data = Path(os.path.realpath(host)).read_bytes()
+        for inside, data in sorted(files.items()):
             info = tarfile.TarInfo(inside)
             info.size, info.mode, info.mtime = len(data), 0o755, 0
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
-def ensure_tiny_base(client: docker.DockerClient) -> str:
+def _binary_name(tool: str) -> str:
+    return "bin/sh" if tool == "dash" else f"bin/{tool}"
+
+
+def host_files() -> dict[str, bytes]:
+    files = {_binary_name(t): Path(os.path.realpath(f"/usr/bin/{t}")).read_bytes() for t in _TOOLS}
+    files |= {
+        inside: Path(os.path.realpath(host)).read_bytes() for inside, host in _HOST_LIBS.items()
+    }
+    return files
+
+
+def arm64_files(client: docker.DockerClient, debian_arm64: str) -> dict[str, bytes]:
+    """The same tools and libraries, read from the arm64 Debian base (nothing is run)."""
+    wanted = {_binary_name(t): f"/usr/bin/{t}" for t in _TOOLS} | _ARM64_LIBS
+    container = client.containers.create(debian_arm64, command=["true"])
     try:
-        client.images.get(TINY_BASE)
-    except ImageNotFound:
-        repository, tag = TINY_BASE.rsplit(":", 1)
-        client.api.import_image_from_data(
-            tiny_rootfs(), repository=repository, tag=tag, changes=["ENV PATH=/opt/conda/bin:/bin"]
-        )
+        return {inside: _read(container, path) for inside, path in wanted.items()}
+    finally:
+        container.remove(force=True)
+
+
+def _read(container: docker.models.containers.Container, path: str) -> bytes:
+    stream, _ = container.get_archive(path)
+    with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+        member = tar.next()
+        assert member is not None and member.isfile(), path
+        handle = tar.extractfile(member)
+        assert handle is not None
+        return handle.read()
+
+
+def ensure_tiny_bases(client: docker.DockerClient, debian_arm64: str) -> str:
+    """Both tiny bases; returns the name prefix a Dockerfile adds `-<arch>` to."""
+    sources = {"amd64": host_files, "arm64": lambda: arm64_files(client, debian_arm64)}
+    for arch, files in sources.items():
+        name = f"{TINY_BASE}-{arch}"
+        try:
+            client.images.get(name)
+        except ImageNotFound:
+            with tempfile.TemporaryDirectory() as work:
+                tarball = Path(work) / "rootfs.tar"
+                tarball.write_bytes(tiny_rootfs(files()))
+                scratch_image(
+                    client, name, tarball, f"linux/{arch}", ("ENV PATH=/opt/conda/bin:/bin",)
+                )
     return TINY_BASE
+
+
+_ELF_MACHINES = {"x86_64": 0x3E, "aarch64": 0xB7}
+_LOAD_AT = 0x400000
+
+
+def interpreter_elf(arch: str, output: bytes) -> bytes:
+    """A static ELF executable for `arch` that writes `output` and exits 0, whatever its
+    arguments: write(1, output, len); exit(0), hand-assembled."""
+    n = len(output)
+    if arch == "x86_64":
+        code = (
+            b"\xb8\x01\x00\x00\x00"  # mov eax, 1 (write)
+            b"\xbf\x01\x00\x00\x00"  # mov edi, 1
+            b"\x48\x8d\x35" + struct.pack("<i", 16)  # lea rsi, [rip + 16]: the message
+            + b"\xba" + struct.pack("<I", n)  # mov edx, n
+            + b"\x0f\x05"  # syscall
+            b"\xb8\x3c\x00\x00\x00"  # mov eax, 60 (exit)
+            b"\x31\xff"  # xor edi, edi
+            b"\x0f\x05"  # syscall
+        )  # fmt: skip
+    elif arch == "aarch64":
+        words = (
+            0xD2800020,  # mov x0, #1
+            0x100000E1,  # adr x1, +28: the message
+            0xD2800002 | (n << 5),  # mov x2, #n
+            0xD2800808,  # mov x8, #64 (write)
+            0xD4000001,  # svc #0
+            0xD2800000,  # mov x0, #0
+            0xD2800BA8,  # mov x8, #93 (exit)
+            0xD4000001,  # svc #0
+        )
+        code = struct.pack("<8I", *words)
+    else:
+        raise ValueError(f"no stand-in interpreter for {arch}")
+    body = code + output
+    size = 64 + 56 + len(body)
+    header = b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8)  # 64-bit, little-endian, SysV
+    header += struct.pack(
+        "<HHIQQQIHHHHHH", 2, _ELF_MACHINES[arch], 1, _LOAD_AT + 120, 64, 0, 0, 64, 56, 1, 0, 0, 0
+    )
+    segment = struct.pack("<IIQQQQQQ", 1, 5, 0, _LOAD_AT, _LOAD_AT, size, size, 0x1000)
+    return header + segment + body
 
 
 DOCKERFILE = """\
 # A small test image: pins like the real Dockerfiles, a stand-in conda prefix, a payload.
-ARG BASE_IMAGE={base}
-FROM ${{BASE_IMAGE}}
+ARG BASE_PREFIX={base}
+ARG TARGETARCH=amd64
+FROM ${{BASE_PREFIX}}-${{TARGETARCH}}
+ARG TARGETARCH=amd64
 # renovate: datasource=custom.miniconda_installer
 ARG INSTALLER_URL_LINUX64="https://repo.anaconda.com/miniconda/Miniconda3-{flavour}_{version}-Linux-x86_64.sh"
 ARG SHA256SUM_LINUX64="{sha}"
 # renovate: datasource=custom.miniconda_installer
 ARG INSTALLER_URL_AARCH64="https://repo.anaconda.com/miniconda/Miniconda3-{flavour}_{version}-Linux-aarch64.sh"
 ARG SHA256SUM_AARCH64="{sha}"
-ARG PAYLOAD=a
-COPY prefix/ /opt/conda/
-COPY payload-${{PAYLOAD}}.bin /payload.bin
+COPY prefix-${{TARGETARCH}}/ /opt/conda/
+COPY payload-${{TARGETARCH}}.bin /payload.bin
 # Stands for the base's own content: a rebuild for a base image update changes it.
 COPY base-update /etc/base-update
 ARG IMAGE_SOURCE=""
@@ -103,7 +190,6 @@ case "$1" in
     *) exit 1 ;;
 esac
 """
-PYTHON = '#!/bin/sh\necho "Python {python}"\n'
 
 CATALOG = """\
 version: 1
@@ -159,10 +245,10 @@ class SmallRepo:
         self.root.mkdir(parents=True, exist_ok=True)
         _git(self.root, "init", "-q", "-b", "main")
         image = self.root / "dockerfiles/small"
-        (image / "prefix/bin").mkdir(parents=True)
         rng = random.Random(self.namespace)
-        for variant in ("a", "b"):
-            (image / f"payload-{variant}.bin").write_bytes(rng.randbytes(self.payload_bytes))
+        for arch in ARCHES:
+            (image / f"prefix-{arch}/bin").mkdir(parents=True)
+            (image / f"payload-{arch}.bin").write_bytes(rng.randbytes(self.payload_bytes))
         catalog = CATALOG.format(hub=self.hub, ecr=self.ecr, namespace=self.namespace)
         (self.root / "dockerfiles/images.yaml").write_text(
             catalog + (SECOND_IMAGE if self.twin else "")
@@ -188,17 +274,18 @@ class SmallRepo:
         )
         (image / "base-update").write_text(base_update + "\n")
         conda = ".".join(version.split("-")[0].split(".")[:3])
-        for name, text in (
-            ("conda", CONDA.format(conda=conda)),
-            ("python", PYTHON.format(python=python)),
-        ):
-            path = image / "prefix/bin" / name
-            path.write_text(text)
-            path.chmod(0o755)
-        filename = f"Miniconda3-{flavour}_{version}-Linux-x86_64.sh"
-        (image / "prefix/.condabot-installer").write_text(
-            f"filename={filename}\nsha256={sha}\narch=x86_64\n"
-        )
+        for oci, arch in ARCHES.items():
+            prefix = image / f"prefix-{oci}"
+            (prefix / "bin/conda").write_text(CONDA.format(conda=conda))
+            (prefix / "bin/python").write_bytes(
+                interpreter_elf(arch, f"Python {python}\n".encode())
+            )
+            for name in ("conda", "python"):
+                (prefix / "bin" / name).chmod(0o755)
+            filename = f"Miniconda3-{flavour}_{version}-Linux-{arch}.sh"
+            (prefix / ".condabot-installer").write_text(
+                f"filename={filename}\nsha256={sha}\narch={arch}\n"
+            )
         _git(self.root, "add", "-A")
         _git(self.root, "commit", "-q", "--allow-empty", "-m", f"pin {version}, build {build}")
         tag = f"small-{version}" + (f"_build{build}" if build > 1 else "")
@@ -248,41 +335,3 @@ def _built_from(name: str, revisions: set[str]) -> bool:
         return False
     tag = name.rsplit(":", 1)[-1]
     return tag[:12] in revisions and tag[12:13] == "-"
-
-
-def stage_fake_arm64(
-    client: docker.DockerClient,
-    plan: ReleasePlan,
-    staging: Staging,
-    registry: Registry,
-    root: Path,
-    image_name: str | None = None,
-) -> str:
-    """Build the small image with the other payload, re-label its config as arm64 and stage
-    it as the arm64 build of one image of `plan` (the first by default). Returns the staged
-    manifest digest."""
-    image = plan.image(image_name) if image_name else plan.images[0]
-    amd64 = next(p for p in image.platforms if p.platform == "linux/amd64")
-    arm64 = next(p for p in image.platforms if p.platform == "linux/arm64")
-    request = requests_for(
-        plan, staging, root, image=image.name, platform=amd64.platform, extra_args={"PAYLOAD": "b"}
-    )[0]
-    repository = staging.repository(image)
-    scratch = f"scratch-{plan.revision[:12]}-b"
-    engine = ClassicEngine(client)
-    engine.build(request)
-    client.api.tag(request.local_tag, request.staging_repository, scratch)
-    digest_from_push(
-        client.api.push(request.staging_repository, tag=scratch, stream=True, decode=True),
-        scratch,
-    )
-    manifest = registry.get_manifest(repository, scratch)
-    assert manifest is not None
-    document = manifest.document
-    config = json.loads(registry.get_blob(repository, document["config"]["digest"]))
-    config["architecture"], config["variant"] = "arm64", "v8"
-    body = json.dumps(config).encode()
-    document["config"]["digest"] = registry.push_bytes(repository, body)
-    document["config"]["size"] = len(body)
-    relabelled = Manifest(manifest.media_type, json.dumps(document).encode())
-    return registry.put_manifest(repository, staging.tag(plan.revision, arm64), relabelled)
