@@ -89,7 +89,7 @@ class BumpWorld:
         self.refresh()
         out, err = io.StringIO(), io.StringIO()
         with (
-            _env(GITHUB_TOKEN=token),
+            environment({"GITHUB_TOKEN": token}),
             contextlib.redirect_stdout(out),
             contextlib.redirect_stderr(err),
         ):
@@ -111,7 +111,8 @@ def make_world(server: GitHubStandin, mirror: Mirror, workdir: Path, name: str) 
 
 
 @contextlib.contextmanager
-def _env(**values: str) -> Iterator[None]:
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block, then restore them."""
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from bot.catalog import load_catalog
 from bot.cli import main
 from bot.pins import read_pins
 from tests.harness.docker import DEBIAN_TRIXIE, DockerUnavailable, connect, ensure_base_image
+from tests.support.bump_world import environment
 from tests.support.mirror import Mirror
 from tests.support.registry import DistributionRegistry, RegistryUnavailable
 from tests.support.upstream_data import current_documents, publish_upstream
@@ -164,20 +165,6 @@ def remove(client: docker.DockerClient, names: Sequence[str]) -> None:
         with contextlib.suppress(ImageNotFound):
             client.images.remove(name)
     print(f"# removed {len(names)} image name(s) this run made; nothing else", flush=True)
-
-
-@contextlib.contextmanager
-def environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def demo_release(products: Sequence[str] = PRODUCTS) -> int:
