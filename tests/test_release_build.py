@@ -16,6 +16,7 @@ import docker
 import pytest
 
 from bot.cli import main
+from bot.release.referrers import discover
 from bot.release.registry import Registry
 from bot.release.staging import Staging
 from tests.harness.docker import FileServer, LocalBases
@@ -102,6 +103,22 @@ def test_the_real_dockerfile_builds_passes_its_smoke_test_and_is_staged(
     assert labels["org.opencontainers.image.version"] == "23.5.2-0"
     assert labels["org.opencontainers.image.revision"] == _git(checkout, "rev-parse", "HEAD")
     assert config["architecture"] == "amd64"
+    # Its SBOM, attached in staging: the Debian packages dpkg lists, with their purls.
+    revision = _git(checkout, "rev-parse", "HEAD")
+    staging = Staging.parse(None)
+    client = Registry(staging.host)
+    repository = f"{staging.namespace}/miniconda3-usrlocal"
+    image = client.manifest_digest(repository, f"build-{revision}-amd64")
+    assert image is not None
+    (entry,) = discover(client, repository, image, "application/vnd.cyclonedx+json")
+    artifact = client.get_manifest(repository, entry["digest"])
+    assert artifact is not None
+    sbom = json.loads(client.get_blob(repository, artifact.document["layers"][0]["digest"]))
+    purls = {c["name"]: c.get("purl", "") for c in sbom["components"]}
+    assert purls["tini"].startswith("pkg:deb/debian/tini@")
+    assert purls["tini"].endswith("?arch=amd64&distro=debian-13")
+    assert "ca-certificates" in purls and "curl" not in purls  # purged in the same layer
+    assert purls[INSTALLER] == ""  # the installer, as a file with its sha256
 
 
 def test_a_wrong_python_flavour_fails_the_smoke_test_and_nothing_is_staged(

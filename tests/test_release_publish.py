@@ -26,6 +26,7 @@ from bot.errors import PublishError
 from bot.release.build import ClassicEngine, requests_for
 from bot.release.context import Options, gather
 from bot.release.plan import ReleasePlan
+from bot.release.referrers import discover
 from bot.release.registry import Credentials, Manifest, Registry
 from bot.release.report import BEGIN
 from bot.release.staging import Staging
@@ -89,10 +90,19 @@ def uploaded(accesses: Iterable[Access]) -> list[str]:
 
 
 def tag_writes(accesses: Iterable[Access]) -> list[str]:
+    """The release tags written (not manifests by digest, not referrers tag schema indexes)."""
     return [
-        a.path.rsplit("/", 1)[1]
+        name
         for a in accesses
-        if a.is_manifest_write and "/manifests/sha256:" not in a.path
+        if a.is_manifest_write and not (name := a.path.rsplit("/", 1)[1]).startswith("sha256")
+    ]
+
+
+def referrer_index_writes(accesses: Iterable[Access]) -> list[str]:
+    return [
+        name
+        for a in accesses
+        if a.is_manifest_write and (name := a.path.rsplit("/", 1)[1]).startswith("sha256-")
     ]
 
 
@@ -128,13 +138,44 @@ def test_publish_makes_one_verified_multi_arch_index_in_every_registry(
         # Registry side: N tags cost N manifest writes; every blob went up once.
         accesses = server.accesses()
         assert sorted(tag_writes(accesses)) == sorted(names)
+        assert len(referrer_index_writes(accesses)) == 2  # one per platform image
         blobs = uploaded(accesses)
         assert len(blobs) == len(set(blobs)) > 0
     assert f"small -> {release_env.hub.host}" in out
+    # Each platform image carries its SBOM in every registry, found through the tag schema.
+    sboms = {}
+    for name, (_server, client) in clients(release_env).items():
+        repository = next(t.repository for t in image.targets if t.registry == name)
+        index = client.get_manifest(repository, digest)
+        assert index is not None
+        for entry in index.children():
+            attached = discover(
+                client, repository, entry["digest"], "application/vnd.cyclonedx+json"
+            )
+            assert len(attached) == 1, (name, entry["platform"])
+            artifact = client.get_manifest(repository, attached[0]["digest"])
+            assert artifact is not None
+            assert artifact.document["subject"]["digest"] == entry["digest"]
+            payload = json.loads(
+                client.get_blob(repository, artifact.document["layers"][0]["digest"])
+            )
+            arch = entry["platform"]["architecture"]
+            purls = {c["name"]: c.get("purl", "") for c in payload["components"]}
+            subdir = {"amd64": "linux-64", "arm64": "linux-aarch64"}[arch]
+            assert purls["python"].startswith("pkg:conda/python@3.14.1?build=")
+            assert f"subdir={subdir}" in purls["python"] and "channel=main" in purls["python"]
+            assert payload["metadata"]["component"]["purl"].endswith(f"?arch={arch}")
+            sboms.setdefault(arch, set()).add(artifact.digest)
+    assert all(len(digests) == 1 for digests in sboms.values())  # copied by digest
     summary = Path(os.environ["GITHUB_STEP_SUMMARY"]).read_text()
     assert f"Index `{digest}`" in summary
     assert "`linux/amd64`" in summary and "`linux/arm64`" in summary
     assert summary.count("✓") == 2 * len(names) and "✗" not in summary
+    for arch, digests in sboms.items():
+        (sbom_digest,) = digests
+        assert f"- `linux/{arch}`: `{sbom_digest}`" in summary
+        hub_repository = image.targets[0].repository
+        assert f"oras pull {release_env.hub.host}/{hub_repository}@{sbom_digest}" in summary
 
 
 def test_an_identical_second_publish_uploads_and_writes_nothing(
@@ -195,7 +236,8 @@ def test_a_registry_killed_while_tagging_converges_writing_each_tag_once(
     plan = stage(capsys, docker_client, small_repo, tag)
     ecr = release_env.ecr
     ecr.mark()
-    ecr.kill_after("manifest_write", 3).join(0)  # 2 platform manifests, then 1 tag of 9
+    # 2 platform manifests, 2 SBOMs and their 2 referrers indexes, then 1 tag of 9
+    ecr.kill_after("manifest_write", 7).join(0)
     code, _, err = publish(capsys, small_repo, tag)
     assert code == 11, err
     first = tag_writes(ecr.accesses())
@@ -690,3 +732,33 @@ def test_an_arm64_image_whose_interpreter_is_for_another_machine_fails_its_smoke
     assert code == 10, err
     assert "/opt/conda/bin/python is an executable for x86_64, not aarch64" in err
     assert "not pushed" in err
+
+
+def test_verify_finds_a_detached_sbom_and_publish_attaches_it_again(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+) -> None:
+    from bot.release.referrers import fallback_tag
+
+    tag = small_repo.release("26.5.3-1")
+    plan = stage(capsys, docker_client, small_repo, tag)
+    assert publish(capsys, small_repo, tag)[0] == 0
+    _, hub = clients(release_env)["hub"]
+    repository = plan.images[0].targets[0].repository
+    index = hub.get_manifest(repository, index_digest(plan, release_env))
+    assert index is not None
+    subject = index.children()[1]["digest"]  # the arm64 image
+    listing = hub.manifest_digest(repository, fallback_tag(subject))
+    deleted = hub._call("DELETE", f"/v2/{repository}/manifests/{listing}", ())
+    assert deleted.status_code == 202
+    verify = ("release", "verify", "--root", str(small_repo.root), "--tag", tag)
+    code, _, err = condabot(capsys, *verify)
+    assert code == 13 and f"is not attached to {subject}" in err
+    assert "rerun `condabot release publish`" in err
+    release_env.hub.mark()
+    assert publish(capsys, small_repo, tag)[0] == 0
+    assert referrer_index_writes(release_env.hub.accesses()) == [fallback_tag(subject)]
+    assert uploaded(release_env.hub.accesses()) == []
+    assert condabot(capsys, *verify)[0] == 0

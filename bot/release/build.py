@@ -12,12 +12,14 @@ streamed JSON, so every event is read and an `error` becomes a PublishError.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
 import posixpath
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import time
 from collections.abc import Iterable, Mapping
@@ -30,9 +32,11 @@ from docker.errors import APIError, ContainerError, DockerException, ImageNotFou
 
 from bot.errors import BuildError, PublishError
 from bot.platforms import PLATFORMS
+from bot.release import sbom
 from bot.release.index import INSTALLER_LABEL, INSTALLER_SHA_LABEL
-from bot.release.plan import ImageRelease, PlatformBuild, ReleasePlan
-from bot.release.registry import Credentials, Registry
+from bot.release.plan import BUILD_LABEL, ImageRelease, PlatformBuild, ReleasePlan
+from bot.release.referrers import artifact, attach, discover
+from bot.release.registry import Credentials, Manifest, Registry
 from bot.release.smoke import SMOKE_SCRIPT, check_smoke, machine_problem, parse_output
 from bot.release.staging import Staging
 
@@ -81,6 +85,10 @@ class Engine(Protocol):
     def read_file(self, image: str, path: str, limit: int = 1 << 16) -> bytes | None:
         """Up to `limit` bytes of the file at `path` in `image` (symbolic links followed),
         read without running anything; None if there is none."""
+
+    def read_tree(self, image: str, path: str) -> dict[str, bytes] | None:
+        """The regular files under the directory `path` in `image` (relative name -> bytes),
+        read without running anything; None if there is no such directory."""
 
     def push(self, request: BuildRequest, credentials: Credentials | None) -> str:
         """Push the built image to staging; returns the pushed manifest's digest."""
@@ -134,7 +142,7 @@ def _request(
         + (f"build{plan.build}-" if plan.build > 1 else "")
         + platform.oci_arch,
         staging_repository=f"{staging.host}/{staging.repository(image)}",
-        staging_tag=staging.tag(plan.revision, platform),
+        staging_tag=staging.tag(plan.revision, platform, plan.build),
     )
 
 
@@ -184,6 +192,7 @@ def build_one(
     check_smoke(output, request.image, request.platform, request.build_args, request.labels)
     check_interpreter(engine, local, output, request)
     digest = engine.push(request, credentials)
+    attach_sbom(engine, local, staging, repository, digest, request, output)
     seconds = time.monotonic() - started
     log.info("built %s in %.0f s, staged as %s", ref, seconds, digest)
     return Built(request.image.name, request.platform.platform, ref, digest, False, seconds)
@@ -215,13 +224,89 @@ def check_interpreter(engine: Engine, image: str, output: str, request: BuildReq
 
 def _same_build(staging: Registry, repository: str, digest: str, request: BuildRequest) -> bool:
     """A staged image is reused only if it carries every label this build would give it
-    (revision, version, build number, installer)."""
-    manifest = staging.get_manifest(repository, digest)
-    if manifest is None or manifest.is_index:
-        return manifest is not None
+    (revision, version, build number, installer) and its SBOM is attached."""
+    manifest = image_manifest(staging, repository, digest, request.platform)
+    if manifest is None:
+        return False
     config = json.loads(staging.get_blob(repository, manifest.document["config"]["digest"]))
     labels = (config.get("config") or {}).get("Labels") or {}
-    return all(labels.get(k) == v for k, v in request.labels.items())
+    return all(labels.get(k) == v for k, v in request.labels.items()) and bool(
+        discover(staging, repository, manifest.digest, sbom.MEDIA_TYPE)
+    )
+
+
+def image_manifest(
+    client: Registry, repository: str, digest: str, platform: PlatformBuild
+) -> Manifest | None:
+    """The image manifest of a staged platform: the manifest itself, or (buildx) the entry
+    of its index for the platform."""
+    manifest = client.get_manifest(repository, digest)
+    if manifest is None or not manifest.is_index:
+        return manifest
+    want = platform.platform.split("/")[:2]
+    for entry in manifest.children():
+        found = entry.get("platform") or {}
+        if [found.get("os"), found.get("architecture")] == want:
+            return client.get_manifest(repository, entry["digest"])
+    return None
+
+
+def attach_sbom(
+    engine: Engine,
+    image: str,
+    staging: Registry,
+    repository: str,
+    pushed: str,
+    request: BuildRequest,
+    smoke_output: str,
+) -> str:
+    """Read what the built image holds, write its SBOM and attach it to the staged image
+    manifest (which publish copies, by digest, with the image). Returns its digest."""
+    subject = image_manifest(staging, repository, pushed, request.platform)
+    if subject is None:
+        raise PublishError(f"staging lost {repository}@{pushed} right after the push", "rerun")
+    prefix = parse_output(smoke_output).get("prefix", "/opt/conda")
+    contents = read_contents(engine, image, prefix)
+    labels = request.labels
+    created = labels.get("org.opencontainers.image.created", "")
+    build = labels.get(BUILD_LABEL, "1")
+    about = sbom.Subject(
+        name=request.image.targets[0].repository.rsplit("/", 1)[-1]
+        if request.image.targets
+        else request.image.name,
+        version=f"{request.image.version}_build{build}",
+        digest=subject.digest,
+        platform=request.platform.platform,
+    )
+    payload = sbom.document(about, contents, created)
+    annotations = {"org.opencontainers.image.created": created, PLATFORM_ANNOTATION: about.platform}
+    item = artifact(subject, sbom.MEDIA_TYPE, payload, sbom.FILENAME, annotations)
+    attach(staging, repository, item)
+    log.info(
+        "SBOM %s (%d components) attached to %s",
+        item.digest,
+        payload.count(b'"bom-ref"'),
+        subject.digest,
+    )
+    return item.digest
+
+
+def read_contents(engine: Engine, image: str, prefix: str) -> sbom.Contents:
+    """What the SBOM lists, from the image's files (nothing is run)."""
+    meta = engine.read_tree(image, f"{prefix.rstrip('/')}/conda-meta") or {}
+    status = engine.read_file(image, "/var/lib/dpkg/status", limit=_STATUS_LIMIT) or b""
+    os_release = engine.read_file(image, "/etc/os-release") or engine.read_file(
+        image, "/usr/lib/os-release"
+    )
+    record = engine.read_file(image, f"{prefix.rstrip('/')}/.condabot-installer") or b""
+    return sbom.Contents(
+        conda=sbom.parse_conda_meta(meta),
+        debs=sbom.parse_dpkg_status(status.decode(errors="replace")),
+        os_release=sbom.parse_os_release(os_release.decode(errors="replace"))
+        if os_release
+        else None,
+        installer=sbom.parse_installer_record(record.decode(errors="replace")),
+    )
 
 
 # -- the classic builder (docker SDK) ------------------------------------------------------
@@ -286,6 +371,23 @@ class ClassicEngine:
         finally:
             container.remove(force=True)
 
+    def read_tree(self, image: str, path: str) -> dict[str, bytes] | None:
+        container = self.client.containers.create(image, entrypoint=["/"], network_mode="none")
+        try:
+            try:
+                stream, _ = container.get_archive(path)
+            except (ImageNotFound, NotFound):
+                return None
+            files = {}
+            with tarfile.open(fileobj=io.BytesIO(b"".join(stream))) as tar:
+                for member in tar:
+                    handle = tar.extractfile(member) if member.isfile() else None
+                    if handle is not None:
+                        files[member.name.split("/", 1)[-1]] = handle.read()
+            return files
+        finally:
+            container.remove(force=True)
+
     def run(self, image: str, script: str) -> str:
         try:
             output = self.client.containers.run(
@@ -323,6 +425,8 @@ class ClassicEngine:
 
 
 _GO_SYMLINK = 1 << 27  # Go's os.ModeSymlink, in the engine's stat of a path
+_STATUS_LIMIT = 64 << 20  # dpkg's status file: a few MB even in a full desktop system
+PLATFORM_ANNOTATION = "io.condabot.platform"
 
 
 def platform_args(platform: PlatformBuild) -> dict[str, str]:
@@ -414,6 +518,9 @@ class BuildxEngine:
 
     def read_file(self, image: str, path: str, limit: int = 1 << 16) -> bytes | None:
         return self.classic.read_file(image, path, limit)
+
+    def read_tree(self, image: str, path: str) -> dict[str, bytes] | None:
+        return self.classic.read_tree(image, path)
 
     def push(self, request: BuildRequest, credentials: Credentials | None) -> str:
         if credentials:

@@ -7,7 +7,9 @@ Order, so that nothing is ever half-done where it can be avoided:
    before anything is written (`force` overrides). A version tag moves to a rebuild whose
    installers are byte-identical (the sha256 recorded per platform in both indexes);
 3. copy content to every registry by digest: a blob the target has is skipped (HEAD), one
-   another repository of the same registry has is mounted, only the rest is uploaded;
+   another repository of the same registry has is mounted, only the rest is uploaded; each
+   platform image's attached artifacts (its SBOM) are copied the same way and made
+   findable from it (`bot.release.referrers`: the referrers API, else the tag schema);
 4. write the tags that do not already point at the index (N tags: at most N manifest writes);
 5. read every tag back (`bot.release.verify`).
 A rerun after a failure at any point repeats only what is missing.
@@ -23,8 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import PublishError, TagConflict
+from bot.release import sbom
 from bot.release.index import StagedPlatform, installer_records, labels_of, make_index
 from bot.release.plan import ImageRelease, ReleasePlan, Target
+from bot.release.referrers import discover, link
 from bot.release.registry import Manifest, Registry
 from bot.release.staging import Staging
 from bot.release.tags import Tag, TagKind
@@ -39,10 +43,20 @@ class Assembled:
     staging_repository: str
     staged: tuple[StagedPlatform, ...]
     index: Manifest
+    referrers: tuple[Manifest, ...] = ()  # artifacts attached to a platform image (SBOMs)
 
     @property
     def digest(self) -> str:
         return self.index.digest
+
+    def sboms(self) -> tuple[tuple[str, Manifest], ...]:
+        """(platform, SBOM artifact manifest) of every platform image."""
+        platforms = {s.image: s.platform for s in self.staged}
+        return tuple(
+            (platforms[str(m.document["subject"]["digest"])], m)
+            for m in self.referrers
+            if m.document.get("artifactType") == sbom.MEDIA_TYPE
+        )
 
     def platform_digests(self) -> tuple[tuple[str, str], ...]:
         return tuple((s.platform, s.manifest.digest) for s in self.staged)
@@ -72,7 +86,7 @@ def assemble(plan: ReleasePlan, staging: Staging, client: Registry) -> list[Asse
         repository = staging.repository(image)
         staged = []
         for platform in image.platforms:
-            tag = staging.tag(plan.revision, platform)
+            tag = staging.tag(plan.revision, platform, plan.build)
             manifest = client.get_manifest(repository, tag)
             if manifest is None:
                 missing.append(f"{staging.host}/{repository}:{tag}")
@@ -81,7 +95,8 @@ def assemble(plan: ReleasePlan, staging: Staging, client: Registry) -> list[Asse
                 staged.append(_staged(client, repository, platform.platform, ref, manifest))
         if len(staged) == len(image.platforms):
             index = make_index(staged, dict(image.labels))
-            found.append(Assembled(image, repository, tuple(staged), index))
+            attached = _attached(client, repository, staged)
+            found.append(Assembled(image, repository, tuple(staged), index, attached))
     if missing:
         raise PublishError(
             f"{len(missing)} planned platform image(s) are not staged, so no index was made "
@@ -89,6 +104,23 @@ def assemble(plan: ReleasePlan, staging: Staging, client: Registry) -> list[Asse
             "run the build job for every cell of `condabot release plan --matrix`, then publish",
         )
     return found
+
+
+def _attached(
+    client: Registry, repository: str, staged: Sequence[StagedPlatform]
+) -> tuple[Manifest, ...]:
+    found = []
+    for platform in staged:
+        for entry in discover(client, repository, platform.image):
+            manifest = client.get_manifest(repository, entry["digest"])
+            if manifest is None:
+                raise PublishError(
+                    f"staging lists {entry['digest']} as attached to {platform.ref} but has "
+                    "no such manifest",
+                    "rebuild that platform with --rebuild",
+                )
+            found.append(manifest)
+    return tuple(found)
 
 
 def _staged(
@@ -238,10 +270,14 @@ class Publisher:
         ]
         if item.digest in mine or client.manifest_digest(target.repository, item.digest):
             log.info("%s already holds %s", target.ref, item.digest)
-            return
-        for staged in item.staged:
-            for child in staged.children:
-                self._copy_manifest(item, client, target, child)
+        else:
+            for staged in item.staged:
+                for child in staged.children:
+                    self._copy_manifest(item, client, target, child)
+        for artifact in item.referrers:  # after their subjects, which they name
+            self._copy_manifest(item, client, target, artifact)
+            if link(client, target.repository, artifact):
+                log.info("%s: %s listed under its subject", target.ref, artifact.digest)
 
     def _copy_manifest(
         self, item: Assembled, client: Registry, target: Target, manifest: Manifest

@@ -171,6 +171,7 @@ class Registry:
         self._basic = False
         self._bearer: dict[str, str] | None = None  # the challenge's realm and service
         self._tokens: dict[Scope, tuple[str, float]] = {}  # token, when to fetch a new one
+        self._referrers_api: bool | None = None  # whether the registry serves it; None: unknown
 
     # -- manifests ---------------------------------------------------------------------
     def manifest_digest(self, repo: str, reference: str) -> str | None:
@@ -216,6 +217,27 @@ class Registry:
                 "the registry rewrote the manifest; publish to it in OCI form is unsupported",
             )
         return stored
+
+    def referrers(self, repo: str, digest: str) -> Manifest | None:
+        """The OCI referrers API's index of what is attached to `digest`, or None when the
+        registry does not serve the API (it answers 404; then the tag schema is used).
+        Whether it does is asked once per registry."""
+        if self._referrers_api is False:
+            return None
+        response = self._call(
+            "GET",
+            f"/v2/{repo}/referrers/{digest}",
+            _pull(repo),
+            headers={"Accept": OCI_INDEX},
+        )
+        if response.status_code in (404, 405) or (
+            response.ok and OCI_INDEX not in response.headers.get("Content-Type", "")
+        ):
+            self._referrers_api = False
+            return None
+        self._check(response, f"list what refers to {repo}@{digest}")
+        self._referrers_api = True
+        return Manifest(OCI_INDEX, response.content)
 
     # -- blobs -------------------------------------------------------------------------
     def has_blob(self, repo: str, digest: str) -> bool:

@@ -13,8 +13,8 @@ from pathlib import Path
 from github import Auth, Github, GithubException
 
 from bot.errors import ForgeError
-from bot.release.plan import ReleasePlan
-from bot.release.publish import ImageOutcome
+from bot.release.plan import ReleasePlan, Target
+from bot.release.publish import Assembled, ImageOutcome
 from bot.release.tags import TagKind
 from bot.release.verify import Check
 from bot.secrets import register
@@ -62,6 +62,21 @@ def _image_section(outcome: ImageOutcome, verified: set[tuple[str, str]]) -> lis
     lines += ["", "```sh"]
     lines += [f"docker pull {t.pull_name}:{first}" for t in targets]
     lines += [f"docker pull {targets[0].pull_name}@{item.digest}", "```"]
+    return lines + _sbom_lines(item, targets)
+
+
+def _sbom_lines(item: Assembled, targets: Sequence[Target]) -> list[str]:
+    """Each platform's SBOM and the command that fetches it (ORAS writes sbom.cdx.json)."""
+    sboms = item.sboms()
+    if not sboms:
+        return []
+    lines = ["", "SBOMs (CycloneDX JSON, attached to each platform image in every registry):", ""]
+    for platform, manifest in sboms:
+        lines.append(f"- `{platform}`: `{manifest.digest}`")
+    lines += ["", "```sh"]
+    for target in targets:
+        lines += [f"oras pull {target.ref}@{manifest.digest}" for _, manifest in sboms]
+    lines.append("```")
     return lines
 
 

@@ -1,7 +1,9 @@
-"""Where built platform images wait for publishing: `<staging>/<image>:build-<revision>-<arch>`.
+"""Where built platform images wait for publishing: `<staging>/<image>:build-<revision>-<arch>`
+(a rebuild: `build-<revision>-build<N>-<arch>`), each with its SBOM attached.
 
 Build jobs push there by digest; the publish job reads only from there. A staging tag names
-the revision, so a rerun finds what was already built and builds nothing twice.
+the revision and the build, so a rerun finds what was already built and builds nothing
+twice, and a rebuild of the same commit is built anew.
 """
 
 from __future__ import annotations
@@ -38,8 +40,6 @@ class Staging:
         return f"{self.namespace}/{image.name}" if self.namespace else image.name
 
     @staticmethod
-    def tag(revision: str, platform: PlatformBuild) -> str:
-        return f"build-{revision}-{platform.oci_arch}"
-
-    def ref(self, image: ImageRelease, revision: str, platform: PlatformBuild) -> str:
-        return f"{self.host}/{self.repository(image)}:{self.tag(revision, platform)}"
+    def tag(revision: str, platform: PlatformBuild, build: int = 1) -> str:
+        number = f"build{build}-" if build > 1 else ""
+        return f"build-{revision}-{number}{platform.oci_arch}"

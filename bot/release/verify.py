@@ -1,5 +1,6 @@
 """Read every published tag back from every registry: it must resolve to the planned index,
-and that index must list every planned platform.
+that index must list every planned platform, and every platform image's SBOM must be
+attached to it there.
 
 The advice for a wrong tag is what will work: publish rewrites a missing or floating tag,
 and a version tag moved to a rebuild of the same installers, by itself; a build tag or a
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from bot.errors import VerifyError
 from bot.release.plan import Target
 from bot.release.publish import Assembled, blocked
+from bot.release.referrers import discover
 from bot.release.registry import Registry
 
 
@@ -52,6 +54,7 @@ def read_back(assembled: Sequence[Assembled], clients: Mapping[str, Registry]) -
                 problems.append(
                     f"{target.ref}@{item.digest} lists {sorted(listed)}, not {sorted(planned)}"
                 )
+            problems += _unattached(client, target, item)
     wrong = [c for c in checks if not c.ok]
     problems += [f"{c.target.ref}:{c.tag} -> {c.found}, not {c.expected}" for c in wrong]
     if problems:
@@ -60,6 +63,18 @@ def read_back(assembled: Sequence[Assembled], clients: Mapping[str, Registry]) -
             _advice([c for c in wrong if c.guarded]),
         )
     return checks
+
+
+def _unattached(client: Registry, target: Target, item: Assembled) -> list[str]:
+    """Each artifact (SBOM) must be findable from its platform image in the registry."""
+    problems = []
+    for artifact in item.referrers:
+        subject = str(artifact.document["subject"]["digest"])
+        if artifact.digest not in {
+            e["digest"] for e in discover(client, target.repository, subject)
+        }:
+            problems.append(f"{target.ref}: {artifact.digest} is not attached to {subject}")
+    return problems
 
 
 def _advice(guarded: list[Check]) -> str:

@@ -17,7 +17,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import os
 import random
 import struct
@@ -286,6 +288,7 @@ class SmallRepo:
             (prefix / ".condabot-installer").write_text(
                 f"filename={filename}\nsha256={sha}\narch={arch}\n"
             )
+            write_conda_meta(prefix, arch, {"python": python, "conda": conda})
         _git(self.root, "add", "-A")
         _git(self.root, "commit", "-q", "--allow-empty", "-m", f"pin {version}, build {build}")
         tag = f"small-{version}" + (f"_build{build}" if build > 1 else "")
@@ -294,6 +297,36 @@ class SmallRepo:
 
     def head(self) -> str:
         return _git(self.root, "rev-parse", "HEAD")
+
+
+SUBDIRS = {"x86_64": "linux-64", "aarch64": "linux-aarch64"}
+
+
+def write_conda_meta(prefix: Path, arch: str, packages: Mapping[str, str]) -> None:
+    """`conda-meta/<name>-<version>-<build>.json` records as conda writes them (the keys the
+    SBOM reads, and a file list), plus conda's `history`, which is not a package."""
+    meta = prefix / "conda-meta"
+    meta.mkdir(exist_ok=True)
+    (meta / "history").write_text("==> 2026-06-01 12:00:00 <==\n")
+    subdir = SUBDIRS[arch]
+    for name, version in packages.items():
+        build = f"h{hashlib.sha256(f'{name}{arch}'.encode()).hexdigest()[:7]}_0"
+        filename = f"{name}-{version}-{build}.conda"
+        record = {
+            "name": name,
+            "version": version,
+            "build": build,
+            "build_number": 0,
+            "channel": "https://repo.anaconda.com/pkgs/main",
+            "subdir": subdir,
+            "fn": filename,
+            "url": f"https://repo.anaconda.com/pkgs/main/{subdir}/{filename}",
+            "sha256": hashlib.sha256(filename.encode()).hexdigest(),
+            "md5": hashlib.md5(filename.encode()).hexdigest(),  # noqa: S324 (conda's own field)
+            "license": "BSD-3-Clause",
+            "files": [f"bin/{name}"],
+        }
+        (meta / f"{name}-{version}-{build}.json").write_text(json.dumps(record, indent=2))
 
 
 @dataclass
