@@ -7,11 +7,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import docker
+import pytest
 from ruamel.yaml import YAML
+
+from tests.harness.registry import Registries
+from tests.support.release_world import SmallRepo, _git
 
 ROOT = Path(__file__).resolve().parents[1]
 RELEASE = ROOT / ".github/workflows/release.yml"
@@ -111,3 +117,88 @@ def test_a_manual_run_reads_the_release_state_and_a_release_event_does_not() -> 
         finally:
             del os.environ["CONDABOT_GITHUB_RELEASE"]
         assert args.github_release is expected, value
+
+
+# -- signing and provenance: exactly the published digests ------------------------------------
+
+
+def test_the_sign_job_takes_its_matrix_from_what_publish_published() -> None:
+    jobs = workflow()["jobs"]
+    publish, sign = jobs["publish"], jobs["sign"]
+    assert publish["outputs"]["subjects"] == "${{ steps.publish.outputs.subjects }}"
+    used = next(s for s in publish["steps"] if s.get("uses") == "./workflows/publish")
+    assert used["id"] == "publish"
+    action = load(ROOT / "workflows/publish/action.yml")
+    assert action["outputs"]["subjects"]["value"] == "${{ steps.publish.outputs.subjects }}"
+    assert action_step("publish", "Publish")["id"] == "publish"
+    assert "--github-output" in action_step("publish", "Publish")["run"]
+    assert sign["needs"] == "publish"
+    assert sign["strategy"]["matrix"] == "${{ fromJSON(needs.publish.outputs.subjects) }}"
+    assert sign["permissions"] == {
+        "contents": "read", "id-token": "write", "attestations": "write",
+    }  # fmt: skip
+    steps = {s.get("name") or s["uses"].split("@")[0]: s for s in sign["steps"]}
+    assert "sigstore/cosign-installer" in steps
+    cosign = steps["Sign the published digest (keyless; its platform images too)"]
+    assert cosign["env"] == {"IMAGE": "${{ matrix.name }}", "DIGEST": "${{ matrix.digest }}"}
+    attest = steps["Record build provenance, pushed to the registry"]
+    assert attest["uses"].startswith("actions/attest-build-provenance@")
+    assert attest["with"] == {
+        "subject-name": "${{ matrix.name }}",
+        "subject-digest": "${{ matrix.digest }}",
+        "push-to-registry": True,
+    }
+    # Only matrix.name and matrix.digest name what is signed: nothing else can slip in.
+    expressions = re.findall(r"matrix\.(\w+)", str(cosign) + str(attest))
+    assert set(expressions) == {"name", "digest"}
+
+
+def test_exactly_the_published_digests_reach_cosign_and_the_attestation(
+    capsys: pytest.CaptureFixture[str],
+    docker_client: docker.DockerClient,
+    small_repo: SmallRepo,
+    release_env: Registries,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Publish for real (two images, two registries), read the `subjects` output the sign
+    job's matrix is made of, and run the sign step of every cell with a recording cosign."""
+    from tests.test_release_publish import clients, publish, stage
+
+    small_repo.twin = True
+    small_repo.init_catalog()
+    tag = small_repo.release("26.5.3-1").replace("small-", "miniconda3-")
+    _git(small_repo.root, "tag", tag)
+    plan = stage(capsys, docker_client, small_repo, tag)
+    output = tmp_path / "github-output"
+    monkeypatch.setenv("GITHUB_OUTPUT", str(output))
+    code, _, err = publish(capsys, small_repo, tag, "--github-output")
+    assert code == 0, err
+    (line,) = output.read_text().splitlines()
+    matrix = json.loads(line.removeprefix("subjects="))
+    published = set()
+    for image in plan.images:
+        for target in image.targets:
+            _, client = clients(release_env)[target.registry]
+            digest = client.manifest_digest(target.repository, image.all_tags[0].name)
+            published.add((f"{target.host}/{target.repository}", digest))
+    cells = matrix["include"]
+    assert len(cells) == 4 and {(c["name"], c["digest"]) for c in cells} == published
+    assert {c["kind"] for c in cells} == {"dockerhub", "ecr"}
+    bin_dir = recorder(tmp_path, "cosign")
+    script = step("sign", "Sign the published digest")["run"]
+    for cell in cells:
+        done = run_script(script, {"IMAGE": cell["name"], "DIGEST": cell["digest"]}, bin_dir)
+        assert done.returncode == 0, done.stderr
+    signed = calls(tmp_path, "cosign")
+    assert signed == [["sign", "--yes", "--recursive", f"{c['name']}@{c['digest']}"] for c in cells]
+
+
+def test_docker_hub_subjects_are_named_as_cosign_and_attestations_resolve_them() -> None:
+    from bot.release.plan import Target
+    from bot.release.publish import subject_name
+
+    hub = Target("dockerhub", "dockerhub", "docker.io", "condabot/miniconda3")
+    ecr = Target("ecr", "ecr", "1.dkr.ecr.us-east-1.amazonaws.com", "condabot/miniconda3")
+    assert subject_name(hub) == "index.docker.io/condabot/miniconda3"
+    assert subject_name(ecr) == "1.dkr.ecr.us-east-1.amazonaws.com/condabot/miniconda3"

@@ -131,6 +131,12 @@ def _options_publish(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-release-body", action="store_true", help="do not edit the GitHub release body"
     )
+    parser.add_argument(
+        "--github-output",
+        action="store_true",
+        help="write subjects=... (the Actions matrix of published digests, one per image and "
+        "registry, for signing and provenance) to $GITHUB_OUTPUT",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -223,7 +229,7 @@ def _clients(context: Context) -> dict[str, Registry]:
 
 
 def _publish(args: argparse.Namespace, context: Context) -> int:
-    from bot.release.publish import Publisher, assemble
+    from bot.release.publish import Publisher, assemble, subjects
     from bot.release.report import render
     from bot.release.verify import read_back
 
@@ -245,6 +251,10 @@ def _publish(args: argparse.Namespace, context: Context) -> int:
             f"{stats.blob_mounts} mounted, {stats.manifest_puts} manifest write(s)"
         )
     _report(args, context, render(context.plan, outcomes, checks))
+    output = os.environ.get("GITHUB_OUTPUT")
+    if args.github_output and output:
+        with Path(output).open("a", encoding="utf-8") as handle:
+            handle.write(f"subjects={json.dumps(subjects(assembled))}\n")
     return 0
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from bot.errors import PublishError, TagConflict
 from bot.release import sbom
 from bot.release.index import StagedPlatform, installer_records, labels_of, make_index
-from bot.release.plan import ImageRelease, ReleasePlan, Target
+from bot.release.plan import DOCKERHUB_HOSTS, ImageRelease, ReleasePlan, Target
 from bot.release.referrers import discover, link
 from bot.release.registry import Manifest, Registry
 from bot.release.staging import Staging
@@ -330,3 +330,29 @@ class Publisher:
                     written.append(tag.name)
             outcomes.append(TargetOutcome(target, tuple(written), tuple(kept)))
         return ImageOutcome(item, tuple(outcomes))
+
+
+def subject_name(target: Target) -> str:
+    """The image name signatures and attestations are made for: Docker Hub's is
+    `index.docker.io/<repository>`, as cosign and GitHub's attestations resolve it."""
+    host = "index.docker.io" if target.host in DOCKERHUB_HOSTS else target.host
+    return f"{host}/{target.repository}"
+
+
+def subjects(assembled: Sequence[Assembled]) -> dict[str, list[dict[str, str]]]:
+    """The Actions matrix of what was published: one cell per image and registry, with the
+    index digest to sign and attest (cosign signs its platform images too, recursively)."""
+    return {
+        "include": [
+            {
+                "image": item.image.name,
+                "registry": target.registry,
+                "kind": target.kind,
+                "host": target.host,
+                "name": subject_name(target),
+                "digest": item.digest,
+            }
+            for item in assembled
+            for target in item.image.targets
+        ]
+    }

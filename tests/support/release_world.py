@@ -251,6 +251,9 @@ class SmallRepo:
         for arch in ARCHES:
             (image / f"prefix-{arch}/bin").mkdir(parents=True)
             (image / f"payload-{arch}.bin").write_bytes(rng.randbytes(self.payload_bytes))
+        return self.init_catalog()
+
+    def init_catalog(self) -> SmallRepo:
         catalog = CATALOG.format(hub=self.hub, ecr=self.ecr, namespace=self.namespace)
         (self.root / "dockerfiles/images.yaml").write_text(
             catalog + (SECOND_IMAGE if self.twin else "")
