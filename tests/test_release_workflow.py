@@ -202,3 +202,14 @@ def test_docker_hub_subjects_are_named_as_cosign_and_attestations_resolve_them()
     ecr = Target("ecr", "ecr", "1.dkr.ecr.us-east-1.amazonaws.com", "condabot/miniconda3")
     assert subject_name(hub) == "index.docker.io/condabot/miniconda3"
     assert subject_name(ecr) == "1.dkr.ecr.us-east-1.amazonaws.com/condabot/miniconda3"
+
+
+def test_publish_sets_ecr_immutability_before_it_writes_a_tag(tmp_path: Path) -> None:
+    steps = load(ROOT / "workflows/publish/action.yml")["runs"]["steps"]
+    names = [s["name"] for s in steps]
+    protect = action_step("publish", "Build tags immutable")
+    assert names.index(protect["name"]) < names.index("Publish, verify, report")
+    bin_dir = recorder(tmp_path, "condabot")
+    done = run_script(protect["run"], {"RELEASE_TAG": "miniconda3-26.5.3-1"}, bin_dir)
+    assert done.returncode == 0, done.stderr
+    assert calls(tmp_path, "condabot") == [["release", "protect", "--tag", "miniconda3-26.5.3-1"]]

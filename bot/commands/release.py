@@ -44,6 +44,7 @@ def add_parser(subparsers: Any) -> None:
         ("build", "build, smoke-test and stage (image, platform) cells", _options_build),
         ("publish", "make the indexes, copy them to every registry, tag, verify", _options_publish),
         ("verify", "check every tag in every registry resolves to the plan", _staging_option),
+        ("protect", "make ECR keep the build tags immutable (creates missing repositories)", _none),
     ):
         step = steps.add_parser(name, help=help_text)
         _common(step)
@@ -88,6 +89,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="an existing release tag beyond `git tag --list` (repeatable)",
     )
+
+
+def _none(parser: argparse.ArgumentParser) -> None:
+    pass
 
 
 def _staging_option(parser: argparse.ArgumentParser) -> None:
@@ -154,9 +159,14 @@ def run(args: argparse.Namespace) -> int:
             github_release=args.github_release,
         )
     )
-    step: int = {"plan": _plan, "build": _build, "publish": _publish, "verify": _verify}[args.step](
-        args, context
-    )
+    steps = {
+        "plan": _plan,
+        "build": _build,
+        "publish": _publish,
+        "verify": _verify,
+        "protect": _protect,
+    }
+    step: int = steps[args.step](args, context)
     return step
 
 
@@ -279,4 +289,15 @@ def _verify(args: argparse.Namespace, context: Context) -> int:
     clients = _clients(context)
     checks = read_back(assemble(context.plan, staging, staging_client), clients)
     print(f"verified {len(checks)} tag(s) in {len(clients)} registr(y/ies)")
+    return 0
+
+
+def _protect(args: argparse.Namespace, context: Context) -> int:
+    from bot.release.protect import ecr_targets, protect
+
+    if not ecr_targets(context.plan):
+        print("no ECR registry in this release: nothing to set")
+        return 0
+    for protection in protect(context.plan):
+        print(protection)
     return 0

@@ -163,11 +163,22 @@ def ecr_region(host: str, env: Mapping[str, str]) -> str:
     return region
 
 
-def _ecr(host: str, env: Mapping[str, str]) -> Credentials:
-    match = _ECR_HOST.match(host)
-    client = _aws_session(env).client(
+def ecr_client(host: str, env: Mapping[str, str]) -> Any:
+    """A boto3 ECR client for the registry at `host`, with the job's AWS credentials."""
+    return _aws_session(env).client(
         "ecr", region_name=ecr_region(host, env), endpoint_url=_endpoint(env, "ECR")
     )
+
+
+def ecr_registry_id(host: str) -> dict[str, str]:
+    """`registryId` for ECR calls: the account in the host, or none (the caller's own)."""
+    match = _ECR_HOST.match(host)
+    return {"registryId": match["account"]} if match else {}
+
+
+def _ecr(host: str, env: Mapping[str, str]) -> Credentials:
+    match = _ECR_HOST.match(host)
+    client = ecr_client(host, env)
     try:
         if match:
             answer = client.get_authorization_token(registryIds=[match["account"]])

@@ -197,7 +197,7 @@ CATALOG = """\
 version: 1
 registries:
   hub: {{kind: dockerhub, host: "{hub}", namespace: {namespace}}}
-  ecr: {{kind: ecr, host: "{ecr}", namespace: {namespace}}}
+  ecr: {{kind: {ecr_kind}, host: "{ecr}", namespace: {namespace}}}
 images:
   - name: small
     product: miniconda3
@@ -242,6 +242,7 @@ class SmallRepo:
     twin: bool = False  # also catalog `small-twin` (release both with `miniconda3-<version>`)
     namespace: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}")
     base: str = TINY_BASE
+    ecr_kind: str = "ecr"  # the second registry's kind: "ecr" or "ecr-public"
 
     def init(self) -> SmallRepo:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -254,7 +255,9 @@ class SmallRepo:
         return self.init_catalog()
 
     def init_catalog(self) -> SmallRepo:
-        catalog = CATALOG.format(hub=self.hub, ecr=self.ecr, namespace=self.namespace)
+        catalog = CATALOG.format(
+            hub=self.hub, ecr=self.ecr, ecr_kind=self.ecr_kind, namespace=self.namespace
+        )
         (self.root / "dockerfiles/images.yaml").write_text(
             catalog + (SECOND_IMAGE if self.twin else "")
         )

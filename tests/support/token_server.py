@@ -1,4 +1,5 @@
-"""A token service for the distribution registry's `auth: token` mode, as Docker Hub runs.
+"""A token service for the distribution registry's `auth: token` mode, as Docker Hub runs,
+and a stand-in of AWS's `ecr-public` token call (`EcrPublicStandin`: moto lacks ecr-public).
 
 The registry answers `401 WWW-Authenticate: Bearer realm=<this>,service=...,scope=...`; the
 client asks this server for a token with its username and password (HTTP basic) and the
@@ -130,6 +131,70 @@ def _handler(server: TokenServer) -> type[BaseHTTPRequestHandler]:
             body = json.dumps(document).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
+
+
+class EcrPublicStandin:
+    """A STAND-IN for AWS's `ecr-public` API, which moto does not implement: it answers only
+    `GetAuthorizationToken` (AWS JSON 1.1, `X-Amz-Target:
+    SpencerFrontendService.GetAuthorizationToken`) with base64 `AWS:<password>`, as AWS does,
+    and records the region and access key each call was signed for (from its SigV4
+    `Authorization` header). `refuse` makes it answer AccessDeniedException instead."""
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self.refuse = False
+        self.calls: list[dict[str, str]] = []
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _ecr_public_handler(self))
+        self._server.daemon_threads = True
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> EcrPublicStandin:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _ecr_public_handler(standin: EcrPublicStandin) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            # "AWS4-HMAC-SHA256 Credential=<key>/<date>/<region>/<service>/aws4_request, ..."
+            credential = self.headers.get("Authorization", "").split("Credential=", 1)[-1]
+            key, _, region, service, *_ = (credential.split(",", 1)[0].split("/") + [""] * 5)[:5]
+            target = self.headers.get("X-Amz-Target", "")
+            standin.calls.append(
+                {"target": target, "key": key, "region": region, "service": service}
+            )
+            if target != "SpencerFrontendService.GetAuthorizationToken":
+                self._send(400, {"__type": "UnknownOperationException"})
+            elif standin.refuse:
+                self._send(400, {"__type": "AccessDeniedException", "message": "not allowed"})
+            else:
+                token = base64.b64encode(f"AWS:{standin.password}".encode()).decode()
+                expires = time.time() + 12 * 3600
+                self._send(
+                    200, {"authorizationData": {"authorizationToken": token, "expiresAt": expires}}
+                )
+
+        def _send(self, status: int, document: dict[str, Any]) -> None:
+            body = json.dumps(document).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
