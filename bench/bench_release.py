@@ -1,9 +1,13 @@
-"""Release publishing figures (issue #6), on real registries on loopback.
+"""Release figures (issues #6 and #12), on real registries on loopback.
 
-1. Bytes uploaded per registry / unique compressed layer bytes: target <= 1.05.
-2. An identical second publish: 0 blobs uploaded, under 5 s.
-3. N tags cost N manifest writes.
-4. The size of the catalog's full tag set (pure, from dockerfiles/images.yaml): one release
+1. Per registry: the images, platform images and SBOM artifacts a release puts there.
+2. Bytes uploaded per registry / unique bytes (compressed layers and SBOM documents):
+   target <= 1.05.
+3. An identical second publish: 0 blobs uploaded, under 5 s.
+4. N tags cost N manifest writes (plus one referrers index per platform image).
+5. The arm64 build's share of the build time (built under QEMU user emulation here; on
+   GitHub an arm64 runner builds it natively).
+6. The size of the catalog's full tag set (pure, from dockerfiles/images.yaml): one release
    of every image, every Python line included, and the tag writes it costs per registry.
 
 Setup: moto (ECR auth) and three `docker-registry` processes (staging, an htpasswd "Docker
@@ -24,6 +28,7 @@ import io
 import logging
 import os
 import re
+import shutil
 import socket
 import tempfile
 import threading
@@ -35,16 +40,28 @@ import docker
 
 from bot.catalog import Image, load_catalog
 from bot.cli import main
+from bot.pins import read_pins
+from bot.release import sbom
 from bot.release.context import Options, gather
 from bot.release.pinned import Pinned
-from bot.release.plan import make_plan
+from bot.release.plan import ReleasePlan, make_plan
 from bot.release.publish import assemble
-from bot.release.registry import Registry
+from bot.release.referrers import discover
+from bot.release.registry import Credentials, Registry
 from bot.release.staging import Staging
 from bot.versions import Version
-from tests.harness.docker import DEBIAN_TRIXIE_ARM64, ensure_base_image, ensure_binfmt
+from tests.harness.docker import (
+    DEBIAN_TRIXIE,
+    DEBIAN_TRIXIE_ARM64,
+    ROOT,
+    FileServer,
+    ensure_base_image,
+    ensure_binfmt,
+    installer_build_args,
+    serve_pinned_installers,
+)
 from tests.support.registry import DistributionRegistry, free_port
-from tests.support.release_world import LocalImages, SmallRepo, ensure_tiny_bases
+from tests.support.release_world import LocalImages, SmallRepo, _git, ensure_tiny_bases
 
 PAYLOAD = 16 * 1024 * 1024
 
@@ -113,22 +130,47 @@ def setup_env(moto: str, staging: DistributionRegistry, hub_token: str, work: Pa
             "CONDABOT_STAGING": f"{staging.host}/staging",
             "CONDABOT_BUILDER": "classic",
             "DOCKER_CONFIG": str(work / "docker-config"),
+            "GITHUB_REPOSITORY": "bench/condabot",  # the source label
         }
     )
     for name in ("GITHUB_TOKEN", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH"):
         os.environ.pop(name, None)
 
 
-def unique_layer_bytes(tag: str, root: Path) -> int:
+def unique_bytes(tag: str, root: Path) -> tuple[int, int]:
+    """(unique compressed layer bytes, unique SBOM artifact blob bytes) of a release."""
     plan = gather(Options(tag=tag, root=root)).plan
     staging = Staging.parse(None)
     layers: dict[str, int] = {}
+    artifacts: dict[str, int] = {}
     for item in assemble(plan, staging, Registry(staging.host)):
         for staged in item.staged:
             for child in staged.children:
                 for layer in child.document.get("layers", []):
                     layers[layer["digest"]] = int(layer["size"])
-    return sum(layers.values())
+        for artifact in item.referrers:
+            for blob in artifact.blobs():
+                artifacts[blob["digest"]] = int(blob["size"])
+    return sum(layers.values()), sum(artifacts.values())
+
+
+def contents(registry: Registry, plan: ReleasePlan) -> tuple[int, int, int]:
+    """(images, platform images, SBOM artifacts) a registry holds for a release, read back."""
+    images = platforms = sboms = 0
+    for image in plan.images:
+        for target in image.targets:
+            if target.host != registry.host:
+                continue
+            index = registry.get_manifest(target.repository, image.all_tags[0].name)
+            if index is None:
+                continue
+            images += 1
+            for entry in index.children():
+                platforms += 1
+                sboms += len(
+                    discover(registry, target.repository, entry["digest"], sbom.MEDIA_TYPE)
+                )
+    return images, platforms, sboms
 
 
 def publish(repo: SmallRepo, tag: str) -> float:
@@ -161,8 +203,8 @@ def catalog_tag_set() -> None:
             images += 1
             for target in image.targets:
                 names = per_repository.setdefault(target.repository, set())
-                names.update(t.name for t in image.tags)
-                writes[target.registry] = writes.get(target.registry, 0) + len(image.tags)
+                names.update(t.name for t in image.all_tags)
+                writes[target.registry] = writes.get(target.registry, 0) + len(image.all_tags)
     print(f"catalog tag set: one release of each of {images} images")
     for repository, names in sorted(per_repository.items()):
         print(f"  {repository}: {len(names)} tags")
@@ -214,7 +256,12 @@ def run() -> None:
                   + ", ".join(f"{p} {t:.1f} s" for p, t in build_times.items())
                   + f"; arm64 is {build_times['linux/arm64'] / total:.0%} of the build time")  # fmt: skip
             plan = gather(Options(tag=tag, root=repo.root)).plan
-            report(repo, tag, plan.images, {"hub": hub, "ecr": ecr}, proxies)
+            readers = {
+                "hub": Registry(proxies["hub"].host, Credentials("bench", hub_token)),
+                "ecr": Registry(proxies["ecr"].host, Credentials("AWS", ecr_password(moto))),
+            }
+            report(repo, tag, plan, {"hub": hub, "ecr": ecr}, proxies, readers)
+            real_build_share(client, Path(work), owned)
             # Only the names this bench made (its namespaces, its repository's commits).
             for name in owned.names(client):
                 with contextlib.suppress(docker.errors.DockerException):
@@ -234,24 +281,72 @@ def build_platform(repo: SmallRepo, tag: str, platform: str) -> float:
     return time.monotonic() - started
 
 
-def report(repo, tag, images, servers, proxies) -> None:  # type: ignore[no-untyped-def]
-    layers = unique_layer_bytes(tag, repo.root)
+def real_build_share(client: docker.DockerClient, work: Path, owned: LocalImages) -> None:
+    """The real Debian Dockerfile (`miniconda3-usrlocal`), one release build per platform
+    as the build jobs run it, from an empty build cache: the stand-in installers are served
+    from a fresh port, so the RUN step (apt-get, the installer) is built anew each time."""
+    root = work / "images"
+    shutil.copytree(ROOT / "dockerfiles", root / "dockerfiles")
+    dockerfile = root / "dockerfiles/miniconda3/debian/Dockerfile"
+    version = read_pins(dockerfile.read_text(), str(dockerfile))[0].version.text
+    tag = f"miniconda3-usrlocal-{version}"
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", "images")
+    _git(root, "tag", tag)
+    owned.own_checkout(root)
+    bases = {
+        "linux/amd64": ensure_base_image(client, DEBIAN_TRIXIE),
+        "linux/arm64": ensure_base_image(client, DEBIAN_TRIXIE_ARM64),
+    }
+    server = FileServer().start()
+    try:
+        args = installer_build_args(server, serve_pinned_installers(server, dockerfile))
+        times = {}
+        for platform, base in bases.items():
+            extra = [f"--build-arg={k}={v}" for k, v in {**args, "BASE_IMAGE": base}.items()]
+            started = time.monotonic()
+            with contextlib.redirect_stdout(io.StringIO()):
+                code = main(["release", "build", "--root", str(root), "--tag", tag,
+                             "--platform", platform, "--rebuild", *extra])  # fmt: skip
+            if code != 0:
+                raise SystemExit(f"the real {platform} build failed with exit code {code}")
+            times[platform] = time.monotonic() - started
+    finally:
+        server.stop()
+    total = sum(times.values())
+    print(f"real Dockerfile ({tag}), uncached release build, smoke test and SBOM: "
+          + ", ".join(f"{p} {t:.0f} s" for p, t in times.items())
+          + f"; arm64 (under QEMU here) is {times['linux/arm64'] / total:.0%} of the time")  # fmt: skip
+
+
+def report(repo, tag, plan, servers, proxies, readers) -> None:  # type: ignore[no-untyped-def]
+    images = plan.images
+    layers, artifacts = unique_bytes(tag, repo.root)
+    unique = layers + artifacts
     for server in servers.values():
         server.mark()
     seconds = publish(repo, tag)
-    tags = sum(len(image.tags) for image in images)
+    tags = sum(len(image.all_tags) for image in images)
     print(f"first publish: {len(images)} images x 2 platforms, {tags} tags per registry, "
-          f"{seconds:.2f} s; unique compressed layer bytes {layers}")  # fmt: skip
+          f"{seconds:.2f} s; unique bytes {unique} ({layers} in compressed layers, "
+          f"{artifacts} in SBOM artifacts)")  # fmt: skip
     for name, server in servers.items():
-        ratio = proxies[name].received / layers
+        ratio = proxies[name].received / unique
         writes = server.manifest_writes()
-        by_tag = [a for a in writes if "/manifests/sha256:" not in a.path]
+        name_of = [a.path.rsplit("/", 1)[1] for a in writes]
+        by_tag = [n for n in name_of if not n.startswith("sha256")]
+        indexes = [n for n in name_of if n.startswith("sha256-")]
         verdict = "ok" if ratio <= 1.05 else "OVER TARGET"
-        print(f"  {name}: received {proxies[name].received} bytes = {ratio:.4f} x unique layer "
-              f"bytes (target <= 1.05: {verdict}); {len(server.blob_uploads())} blob uploads, "
+        held = contents(readers[name], plan)
+        print(f"  {name}: holds {held[0]} images, {held[1]} platform images, {held[2]} SBOM "
+              f"artifacts; received {proxies[name].received} bytes = {ratio:.4f} x unique bytes "
+              f"(target <= 1.05: {verdict}); {len(server.blob_uploads())} blob uploads, "
               f"{len(server.mounts())} cross-repository mounts; {len(by_tag)} tag manifest "
               f"writes for {tags} tags ({'ok' if len(by_tag) == tags else 'MISMATCH'}), "
-              f"+{len(writes) - len(by_tag)} platform manifests by digest")  # fmt: skip
+              f"{len(indexes)} referrers indexes, "
+              f"+{len(writes) - len(by_tag) - len(indexes)} manifests by digest "
+              f"(platform images and SBOMs)")  # fmt: skip
         proxies[name].received = 0
         server.mark()
     seconds = publish(repo, tag)
