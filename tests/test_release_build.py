@@ -1,8 +1,9 @@
 """`condabot release build` on the real Dockerfiles: classic build, smoke test, staging push.
 
 The base is the locally made Debian (`base_images`), the installer a generated stand-in
-served on loopback (`installer_server`), both passed as build arguments. Only linux/amd64
-is built: the test machines have no QEMU/binfmt for arm64.
+served on loopback (`installer_server`), both passed as build arguments. One build is for
+linux/arm64, on the arm64 Debian base, its RUN steps and smoke test under QEMU user
+emulation (`arm64_base`); the others are linux/amd64.
 """
 
 from __future__ import annotations
