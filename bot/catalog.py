@@ -12,15 +12,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
@@ -30,6 +30,9 @@ from bot.platforms import PLATFORMS, Platform
 from bot.upstream.model import Product
 from bot.upstream.names import python_flavour
 from bot.versions import VersionRange
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator, ValidationError
 
 DEFAULT_PATH = Path("dockerfiles/images.yaml")
 SCHEMA_FILE = "catalog.schema.json"  # package data of `bot`
@@ -138,6 +141,12 @@ def schema_path() -> Path:
 
 @cache
 def _validator() -> Draft202012Validator:
+    # jsonschema imports rfc3987_syntax when it is installed (check-jsonschema's format
+    # extra pulls it into dev environments), and that import builds a parser for about a
+    # second: every command would pay it. The catalog's schema checks no IRI format.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(schema())
 
 

@@ -133,3 +133,18 @@ def test_bad_settings_exit_2_with_one_line(
     assert (result.returncode, result.stdout) == (2, ""), result.stderr
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("condabot: error: ")
     assert what in result.stderr
+
+
+def test_start_up_imports_no_schema_validator_and_no_iri_parser() -> None:
+    """`condabot --version` stays cheap: jsonschema loads only with a catalog, and never the
+    IRI grammar a dev environment's format extra brings (about a second to build)."""
+    probe = (
+        "import sys, pathlib, bot.cli; before = 'jsonschema' in sys.modules; "
+        "from bot.catalog import load_catalog; load_catalog(pathlib.Path('dockerfiles/images.yaml')); "
+        "print(before, 'jsonschema' in sys.modules, sys.modules.get('rfc3987_syntax') is not None)"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["False", "True", "False"]
