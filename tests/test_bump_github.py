@@ -236,6 +236,23 @@ def test_a_run_that_dies_halfway_converges_without_a_duplicate(world: BumpWorld)
     assert len(pulls(world)) == 1
 
 
+def test_a_run_that_dies_before_labelling_adopts_its_unlabelled_pr(world: BumpWorld) -> None:
+    # The PR opens but the label never lands: the next run's listing (by label) misses it,
+    # GitHub refuses a second PR for the branch, and the bot adopts the open one.
+    world.server.inject("PATCH", r"/issues/\d+$", 500, times=50)
+    code, _, err = world.bump()
+    assert code == 8 and "labelling PR #1" in err
+    assert [p["labels"] for p in pulls(world)] == [[]]
+    world.server.clear_faults()
+    world.server.reset_log()
+    code, _, err = world.bump()
+    assert code == 0, err
+    (pr,) = pulls(world)
+    assert pr["state"] == "open" and "condabot" in {label["name"] for label in pr["labels"]}
+    (lookup,) = world.server.requests("GET", f"/repos/{world.full_name}/pulls")
+    assert "head=acme%3Acondabot%2Fminiconda3" in lookup.query and lookup.status == 200
+
+
 def test_a_foreign_leftover_branch_is_kept_under_a_backup_ref(world: BumpWorld) -> None:
     main = world.server.ref_sha("acme", world.name, "heads/main")
     human = world.server.push_commit(
