@@ -309,14 +309,9 @@ class GitStore:
         self._commits[sha] = commit
         return commit
 
-    def rev_list(
-        self, include: str, exclude: Sequence[str] = (), paths: Sequence[str] = ()
-    ) -> list[str]:
+    def rev_list(self, include: str, exclude: Sequence[str] = ()) -> list[str]:
         """Commits reachable from ``include`` and not from ``exclude``, newest first."""
-        args = ["rev-list", "--topo-order", include, *(f"^{x}" for x in exclude)]
-        if paths:
-            args += ["--", *paths]
-        return self._out(*args).split()
+        return self._out("rev-list", "--topo-order", include, *(f"^{x}" for x in exclude)).split()
 
     def count(self, include: str, exclude: str) -> int:
         return int(self._out("rev-list", "--count", include, f"^{exclude}"))
@@ -402,9 +397,6 @@ class GitStore:
     def update_ref(self, name: str, new: str, old: str | None) -> None:
         """Point ``name`` at ``new`` if it currently is ``old`` (None: must not exist)."""
         self._git("update-ref", name, new, old or ZERO_OID)
-
-    def delete_ref(self, name: str, old: str) -> None:
-        self._git("update-ref", "-d", name, old)
 
     def update_refs(self, moves: Sequence[tuple[str, str | None, str | None]]) -> bool:
         """Apply ``(name, old, new)`` moves as one transaction: all, or none when any ref is

@@ -15,16 +15,14 @@ class User:
     type: str  # "User" | "Bot" | "Organization"
     name: str | None
     email: str  # the commit e-mail that GitHub maps to this account
-    created_at: datetime
 
 
-@dataclass
+@dataclass(frozen=True)
 class Label:
+    """A label made by labelling an issue (GitHub creates missing ones in grey)."""
+
     id: int
     name: str
-    color: str
-    description: str | None
-    default: bool
 
 
 @dataclass
@@ -123,7 +121,6 @@ class Repo:
     issues: dict[int, Issue] = field(default_factory=dict)
     comments: dict[int, Comment] = field(default_factory=dict)
     releases: dict[int, Release] = field(default_factory=dict)
-    latest_release: int | None = None
     commit_meta: dict[str, CommitMeta] = field(default_factory=dict)
     next_number: int = 1
 

@@ -1,8 +1,8 @@
 """GitHub's JSON shapes, with every URL pointing back at the stand-in.
 
 PyGithub follows ``url`` fields it receives, so they must be absolute URLs under the
-stand-in's base URL. ``html_url`` and friends point at a ``/_html`` tree on the same host
-(never served; nothing leaves loopback).
+stand-in's base URL. ``html_url``, ``download_url`` and friends point at a ``/_html`` tree
+on the same host (never served; nothing leaves loopback).
 """
 
 from __future__ import annotations
@@ -79,39 +79,6 @@ class Renderer:
             "type": user.type,
             "user_view_type": "public",
             "site_admin": False,
-        }
-
-    def public_user(self, login: str) -> JSON:
-        user = self.state.user(login)
-        owned = sum(1 for r in self.state.repos.values() if r.owner == user.login)
-        return {
-            **self._simple_user(user),
-            "name": user.name,
-            "company": None,
-            "blog": "",
-            "location": None,
-            "email": None,
-            "hireable": None,
-            "bio": None,
-            "twitter_username": None,
-            "public_repos": owned,
-            "public_gists": 0,
-            "followers": 0,
-            "following": 0,
-            "created_at": iso(user.created_at),
-            "updated_at": iso(user.created_at),
-        }
-
-    def private_user(self, login: str) -> JSON:
-        return {
-            **self.public_user(login),
-            "user_view_type": "private",
-            "private_gists": 0,
-            "total_private_repos": 0,
-            "owned_private_repos": 0,
-            "disk_usage": 0,
-            "collaborators": 0,
-            "two_factor_authentication": True,
         }
 
     # -- repositories ------------------------------------------------------------
@@ -304,22 +271,8 @@ class Renderer:
             "truncated": False,
         }
 
-    def short_blob(self, repo: Repo, sha: str) -> JSON:
-        return {"url": f"{self.repo_url(repo)}/git/blobs/{sha}", "sha": sha}
-
-    def blob(self, repo: Repo, sha: str) -> JSON:
-        data = repo.git.read_blob(sha)
-        return {
-            "sha": sha,
-            "node_id": node_id("B", sha),
-            "size": len(data),
-            "url": f"{self.repo_url(repo)}/git/blobs/{sha}",
-            "content": b64_lines(data),
-            "encoding": "base64",
-        }
-
     # -- commits (the REST "commit" shape) -----------------------------------------
-    def rest_commit(self, repo: Repo, sha: str, *, with_files: bool = False) -> JSON:
+    def rest_commit(self, repo: Repo, sha: str) -> JSON:
         url = self.repo_url(repo)
         commit = repo.git.read_commit(sha)
         author = self.state.user_for_email(commit.author.email)
@@ -350,17 +303,6 @@ class Renderer:
                 for p in commit.parents
             ],
         }
-        if with_files:
-            first_parent = commit.parents[0] if commit.parents else None
-            changes = repo.git.diff(first_parent, sha)
-            additions = sum(c.additions for c in changes)
-            deletions = sum(c.deletions for c in changes)
-            data["stats"] = {
-                "total": additions + deletions,
-                "additions": additions,
-                "deletions": deletions,
-            }
-            data["files"] = [self.diff_entry(repo, c, sha) for c in changes]
         return data
 
     def diff_entry(self, repo: Repo, change: FileChange, ref_sha: str) -> JSON:
@@ -380,24 +322,6 @@ class Renderer:
         if change.patch is not None:
             data["patch"] = change.patch
         return data
-
-    def branch(self, repo: Repo, name: str, sha: str) -> JSON:
-        url = f"{self.repo_url(repo)}/branches/{quote(name)}"
-        return {
-            "name": name,
-            "commit": self.rest_commit(repo, sha),
-            "_links": {"self": url, "html": f"{self.repo_html(repo)}/tree/{quote(name)}"},
-            "protected": False,
-            "protection": {
-                "enabled": False,
-                "required_status_checks": {
-                    "enforcement_level": "off",
-                    "contexts": [],
-                    "checks": [],
-                },
-            },
-            "protection_url": f"{url}/protection",
-        }
 
     def content(self, repo: Repo, entry: TreeEntry, path: str, ref: str, *, body: bool) -> JSON:
         url = self.repo_url(repo)
@@ -421,7 +345,7 @@ class Renderer:
             "url": self_url,
             "git_url": git_url,
             "html_url": html,
-            "download_url": f"{self.base}/_raw/{repo.owner}/{repo.name}/{quote(ref, safe='')}/{quote(path)}"
+            "download_url": f"{self.repo_html(repo)}/raw/{quote(ref)}/{quote(path)}"
             if entry.type == "blob"
             else None,
             "_links": {"self": self_url, "git": git_url, "html": html},
@@ -433,44 +357,6 @@ class Renderer:
             data["target"] = repo.git.read_blob(entry.sha).decode(errors="replace")
         return data
 
-    def comparison(
-        self,
-        repo: Repo,
-        basehead: str,
-        base_sha: str,
-        head_sha: str,
-        merge_base: str,
-        ahead: int,
-        behind: int,
-        commits: list[str],
-    ) -> JSON:
-        url = self.repo_url(repo)
-        html = self.repo_html(repo)
-        if ahead == 0 and behind == 0:
-            status = "identical"
-        elif behind == 0:
-            status = "ahead"
-        elif ahead == 0:
-            status = "behind"
-        else:
-            status = "diverged"
-        changes = repo.git.diff(merge_base, head_sha)
-        return {
-            "url": f"{url}/compare/{basehead}",
-            "html_url": f"{html}/compare/{basehead}",
-            "permalink_url": f"{html}/compare/{repo.owner}:{base_sha[:7]}...{repo.owner}:{head_sha[:7]}",
-            "diff_url": f"{html}/compare/{basehead}.diff",
-            "patch_url": f"{html}/compare/{basehead}.patch",
-            "base_commit": self.rest_commit(repo, base_sha),
-            "merge_base_commit": self.rest_commit(repo, merge_base),
-            "status": status,
-            "ahead_by": ahead,
-            "behind_by": behind,
-            "total_commits": ahead,
-            "commits": [self.rest_commit(repo, sha) for sha in commits],
-            "files": [self.diff_entry(repo, c, head_sha) for c in changes[:300]],
-        }
-
     # -- issues and pulls ----------------------------------------------------------
     def label(self, repo: Repo, label: Label) -> JSON:
         return {
@@ -478,9 +364,9 @@ class Renderer:
             "node_id": node_id("LA", label.id),
             "url": f"{self.repo_url(repo)}/labels/{quote(label.name, safe='')}",
             "name": label.name,
-            "color": label.color,
-            "default": label.default,
-            "description": label.description,
+            "color": "ededed",
+            "default": False,
+            "description": None,
         }
 
     def issue_labels(self, repo: Repo, issue: Issue) -> list[JSON]:

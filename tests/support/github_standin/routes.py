@@ -1,5 +1,10 @@
 """The REST endpoints: parse a request, call the domain (``state.py``), render the answer.
 
+Only what condabot calls is served (``bot/forge/github.py``, ``bot/release/``), plus what
+the bot's tests do as people through the API (merge, label, read a file, publish a
+release) or read back with ``get_json``; anything else is a 404, so a new call the bot
+makes shows up as a failing test, not as a silently faked answer.
+
 Each route is declared with its OpenAPI path template (``{name}`` one segment,
 ``{name:path}`` several, ``{name:int}`` digits), so the request log can say which
 operation of GitHub's description answered every request.
@@ -7,14 +12,12 @@ operation of GitHub's description answered every request.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import unquote, urlencode
 
 from . import errors as e
 from .errors import ApiError
@@ -38,7 +41,6 @@ class Ctx:
     query: list[tuple[str, str]]
     body: Any
     login: str | None
-    rate_overview: Callable[[], JSON]
     headers: dict[str, str] = field(default_factory=dict)
 
     # -- request -----------------------------------------------------------------
@@ -123,12 +125,11 @@ class Route:
     handler: Callable[[Ctx], Reply]
     doc: str
     in_spec: bool
-    counted: bool
     regex: re.Pattern[str]
 
     @property
     def operation(self) -> str | None:
-        """The OpenAPI path template, e.g. ``/repos/{owner}/{repo}/git/ref/{ref}``."""
+        """The OpenAPI path template, e.g. ``/repos/{owner}/{repo}/pulls/{pull_number}``."""
         if not self.in_spec:
             return None
         return re.sub(r"\{(\w+):\w+\}", r"{\1}", self.template)
@@ -139,7 +140,7 @@ _CONVERTERS = {"": r"[^/]+", "path": r".+", "int": r"\d+"}
 
 
 def route(
-    method: str, template: str, doc: str, *, in_spec: bool = True, counted: bool = True
+    method: str, template: str, doc: str, *, in_spec: bool = True
 ) -> Callable[[Callable[[Ctx], Reply]], Callable[[Ctx], Reply]]:
     def compile_template(template: str) -> re.Pattern[str]:
         pattern = ""
@@ -149,9 +150,7 @@ def route(
         return re.compile(pattern)
 
     def register(fn: Callable[[Ctx], Reply]) -> Callable[[Ctx], Reply]:
-        ROUTES.append(
-            Route(method, template, fn, DOC + doc, in_spec, counted, compile_template(template))
-        )
+        ROUTES.append(Route(method, template, fn, DOC + doc, in_spec, compile_template(template)))
         return fn
 
     return register
@@ -175,88 +174,16 @@ def _created(ctx: Ctx, data: JSON) -> Reply:
 
 
 # --------------------------------------------------------------------------------
-# users, rate limit, repository
+# repository
 # --------------------------------------------------------------------------------
-@route("GET", "/user", "users/users#get-the-authenticated-user")
-def get_user(ctx: Ctx) -> Reply:
-    login = ctx.actor()
-    if ctx.state.user(login).type == "Bot":
-        # An installation token (GITHUB_TOKEN, a GitHub App) is not a user.
-        raise ApiError(403, "Resource not accessible by integration")
-    return 200, ctx.render.private_user(login)
-
-
-@route("GET", "/users/{username}", "users/users#get-a-user")
-def get_a_user(ctx: Ctx) -> Reply:
-    return 200, ctx.render.public_user(ctx.params["username"])
-
-
-@route(
-    "GET",
-    "/rate_limit",
-    "rate-limit/rate-limit#get-rate-limit-status-for-the-authenticated-user",
-    counted=False,
-)
-def rate_limit(ctx: Ctx) -> Reply:
-    return 200, ctx.rate_overview()
-
-
 @route("GET", "/repos/{owner}/{repo}", "repos/repos#get-a-repository")
 def get_repo(ctx: Ctx) -> Reply:
     return 200, ctx.render.repo(ctx.repo(), full=True, actor=ctx.login)
 
 
 # --------------------------------------------------------------------------------
-# git refs
+# git data: refs are created here and moved through GraphQL (see graphql.py)
 # --------------------------------------------------------------------------------
-def _refs(ctx: Ctx, repo: Repo, prefix: str) -> list[JSON]:
-    ctx.state.require_commits(repo)
-    refs = repo.git.refs()
-    return [
-        ctx.render.git_ref(repo, name, sha)
-        for name, sha in sorted(refs.items())
-        if name.startswith(prefix)
-    ]
-
-
-@route("GET", "/repos/{owner}/{repo}/git/refs", "git/refs", in_spec=False)
-def list_refs(ctx: Ctx) -> Reply:
-    return 200, ctx.paginate(_refs(ctx, ctx.repo(), "refs/"))
-
-
-@route("GET", "/repos/{owner}/{repo}/git/refs/{ref:path}", "git/refs", in_spec=False)
-def legacy_get_refs(ctx: Ctx) -> Reply:
-    """The old form: an exact ref gives one object, a prefix gives a list."""
-    repo = ctx.repo()
-    full = f"refs/{ctx.params['ref']}"
-    sha = repo.git.ref(full)
-    if sha is not None:
-        return 200, ctx.render.git_ref(repo, full, sha)
-    found = _refs(ctx, repo, full.rstrip("/") + "/")
-    if not found:
-        raise e.not_found()
-    return 200, ctx.paginate(found)
-
-
-@route(
-    "GET", "/repos/{owner}/{repo}/git/matching-refs/{ref:path}", "git/refs#list-matching-references"
-)
-def matching_refs(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    return 200, ctx.paginate(_refs(ctx, repo, f"refs/{ctx.params['ref']}"))
-
-
-@route("GET", "/repos/{owner}/{repo}/git/ref/{ref:path}", "git/refs#get-a-reference")
-def get_ref(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    ctx.state.require_commits(repo)
-    full = f"refs/{ctx.params['ref']}"
-    sha = repo.git.ref(full)
-    if sha is None:
-        raise e.not_found()
-    return 200, ctx.render.git_ref(repo, full, sha)
-
-
 @route("POST", "/repos/{owner}/{repo}/git/refs", "git/refs#create-a-reference")
 def create_ref(ctx: Ctx) -> Reply:
     actor = ctx.actor()
@@ -268,28 +195,6 @@ def create_ref(ctx: Ctx) -> Reply:
     return _created(ctx, ctx.render.git_ref(repo, ref, sha))
 
 
-@route("PATCH", "/repos/{owner}/{repo}/git/refs/{ref:path}", "git/refs#update-a-reference")
-def update_ref(ctx: Ctx) -> Reply:
-    actor = ctx.actor()
-    repo = ctx.repo()
-    sha = ctx.get("sha", str, required=True)
-    force = ctx.get("force", bool) or False
-    assert sha is not None
-    full = f"refs/{ctx.params['ref']}"
-    ctx.state.update_ref(repo, actor, full, sha, force=force)
-    return 200, ctx.render.git_ref(repo, full, sha)
-
-
-@route("DELETE", "/repos/{owner}/{repo}/git/refs/{ref:path}", "git/refs#delete-a-reference")
-def delete_ref(ctx: Ctx) -> Reply:
-    actor = ctx.actor()
-    ctx.state.delete_ref(ctx.repo(), actor, f"refs/{ctx.params['ref']}")
-    return 204, None
-
-
-# --------------------------------------------------------------------------------
-# git commits, trees, blobs
-# --------------------------------------------------------------------------------
 def _person(ctx: Ctx, name: str) -> Person | None:
     data = ctx.get(name, dict)
     if data is None:
@@ -399,50 +304,8 @@ def create_tree(ctx: Ctx) -> Reply:
     return _created(ctx, ctx.render.git_tree(repo, sha, repo.git.read_tree(sha)))
 
 
-@route("GET", "/repos/{owner}/{repo}/git/trees/{tree_sha:path}", "git/trees#get-a-tree")
-def get_tree(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    sha = repo.git.resolve_tree(ctx.params["tree_sha"])
-    if sha is None:
-        raise e.not_found()
-    # GitHub recurses whenever the parameter is present, whatever its value.
-    recursive = ctx.q("recursive") is not None
-    entries = repo.git.read_tree_recursive(sha) if recursive else repo.git.read_tree(sha)
-    return 200, ctx.render.git_tree(repo, sha, entries)
-
-
-@route("POST", "/repos/{owner}/{repo}/git/blobs", "git/blobs#create-a-blob")
-def create_blob(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    content = ctx.get("content", str, required=True)
-    encoding = ctx.get("encoding", str) or "utf-8"
-    assert content is not None
-    if encoding == "base64":
-        try:
-            data = base64.b64decode(content, validate=False)
-        except binascii.Error as exc:
-            raise e.unprocessable("Invalid request.\n\ncontent is not valid Base64.") from exc
-    elif encoding in ("utf-8", "utf8"):
-        data = content.encode()
-    else:
-        raise e.unprocessable(f"encoding must be utf-8 or base64, not {encoding}")
-    return _created(ctx, ctx.render.short_blob(repo, repo.git.write_blob(data)))
-
-
-@route("GET", "/repos/{owner}/{repo}/git/blobs/{file_sha}", "git/blobs#get-a-blob")
-def get_blob(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    sha = ctx.params["file_sha"]
-    if repo.git.object_type(sha) != "blob":
-        raise e.not_found()
-    return 200, ctx.render.blob(repo, sha)
-
-
-# --------------------------------------------------------------------------------
-# contents, branches, commits, compare
-# --------------------------------------------------------------------------------
-def _contents(ctx: Ctx, path: str) -> Reply:
+@route("GET", "/repos/{owner}/{repo}/contents/{path:path}", "repos/contents#get-repository-content")
+def get_contents(ctx: Ctx) -> Reply:
     repo = ctx.repo()
     if not repo.git.refs():
         raise e.not_found("This repository is empty.")
@@ -450,7 +313,7 @@ def _contents(ctx: Ctx, path: str) -> Reply:
     sha = repo.git.resolve(ref)
     if sha is None:
         raise e.not_found(f"No commit found for the ref {ref}")
-    path = path.strip("/")
+    path = ctx.params["path"].strip("/")
     entry = repo.git.entry_at(sha, path)
     if entry is None:
         raise e.not_found()
@@ -461,118 +324,6 @@ def _contents(ctx: Ctx, path: str) -> Reply:
             for child in children
         ]
     return 200, ctx.render.content(repo, entry, path, ref, body=True)
-
-
-@route("GET", "/repos/{owner}/{repo}/contents/{path:path}", "repos/contents#get-repository-content")
-def get_contents(ctx: Ctx) -> Reply:
-    return _contents(ctx, ctx.params["path"])
-
-
-@route(
-    "GET", "/repos/{owner}/{repo}/contents", "repos/contents#get-repository-content", in_spec=False
-)
-def get_root_contents(ctx: Ctx) -> Reply:
-    return _contents(ctx, "")
-
-
-@route("GET", "/_raw/{owner}/{repo}/{ref}/{path:path}", "repos/contents", in_spec=False)
-def raw_file(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    sha = repo.git.resolve(ctx.params["ref"])
-    entry = repo.git.entry_at(sha, ctx.params["path"]) if sha else None
-    if entry is None or entry.type != "blob":
-        raise e.not_found()
-    return 200, repo.git.read_blob(entry.sha)
-
-
-@route("GET", "/repos/{owner}/{repo}/branches/{branch:path}", "branches/branches#get-a-branch")
-def get_branch(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    name = ctx.params["branch"]
-    sha = repo.git.ref(f"refs/heads/{name}")
-    if sha is None:
-        raise e.not_found("Branch not found")
-    return 200, ctx.render.branch(repo, name, sha)
-
-
-@route("GET", "/repos/{owner}/{repo}/commits", "commits/commits#list-commits")
-def list_commits(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    ctx.state.require_commits(repo)
-    rev = ctx.q("sha") or repo.default_branch
-    head = repo.git.resolve(rev)
-    if head is None:
-        raise e.not_found(f"No commit found for SHA: {rev}")
-    path = ctx.q("path")
-    shas = repo.git.rev_list(head, paths=[path] if path else ())
-    author = ctx.q("author")
-    since, until = ctx.q("since"), ctx.q("until")
-    if author or since or until:
-        shas = [s for s in shas if _commit_filter(ctx, repo, s, author, since, until)]
-    page = ctx.paginate(shas)
-    return 200, [ctx.render.rest_commit(repo, sha) for sha in page]
-
-
-def _commit_filter(
-    ctx: Ctx, repo: Repo, sha: str, author: str | None, since: str | None, until: str | None
-) -> bool:
-    commit = repo.git.read_commit(sha)
-    if author:
-        user = ctx.state.user_for_email(commit.author.email)
-        if commit.author.email.lower() != author.lower() and (
-            user is None or user.login.lower() != author.lower()
-        ):
-            return False
-    when = commit.committer.timestamp
-    if since and when < _epoch(since):
-        return False
-    return not (until and when > _epoch(until))
-
-
-def _epoch(moment: str) -> int:
-    return int(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp())
-
-
-@route("GET", "/repos/{owner}/{repo}/commits/{ref:path}", "commits/commits#get-a-commit")
-def get_commit(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    ctx.state.require_commits(repo)
-    sha = repo.git.resolve(ctx.params["ref"])
-    if sha is None:
-        raise e.unprocessable(f"No commit found for SHA: {ctx.params['ref']}")
-    return 200, ctx.render.rest_commit(repo, sha, with_files=True)
-
-
-@route(
-    "GET", "/repos/{owner}/{repo}/compare/{basehead:path}", "commits/commits#compare-two-commits"
-)
-def compare(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    basehead = ctx.params["basehead"]
-    if "..." not in basehead:
-        raise e.not_found()
-    base, head = basehead.split("...", 1)
-    shas = []
-    for side in (base, head):
-        if ":" in side:
-            owner, side = side.split(":", 1)
-            if owner.lower() != repo.owner.lower():
-                raise e.not_found()
-        sha = repo.git.resolve(side)
-        if sha is None:
-            raise e.not_found()
-        shas.append(sha)
-    base_sha, head_sha = shas
-    merge_base = repo.git.merge_base(base_sha, head_sha)
-    if merge_base is None:
-        raise e.not_found(f"No common ancestor between {base} and {head}.")
-    ahead = repo.git.count(head_sha, base_sha)
-    behind = repo.git.count(base_sha, head_sha)
-    commits = list(reversed(repo.git.rev_list(head_sha, [base_sha])))
-    page = ctx.paginate(commits, default=250, maximum=250)
-    return 200, ctx.render.comparison(
-        repo, quote(basehead, safe=":/."), base_sha, head_sha, merge_base, ahead, behind, page
-    )
 
 
 # --------------------------------------------------------------------------------
@@ -671,20 +422,6 @@ def update_pull(ctx: Ctx) -> Reply:
 
 
 @route(
-    "GET",
-    "/repos/{owner}/{repo}/pulls/{pull_number:int}/merge",
-    "pulls/pulls#check-if-a-pull-request-has-been-merged",
-)
-def is_merged(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    issue = ctx.state.pull(repo, ctx.number("pull_number"))
-    assert issue.pull is not None
-    if issue.pull.merged_at is None:
-        raise e.not_found()
-    return 204, None
-
-
-@route(
     "PUT", "/repos/{owner}/{repo}/pulls/{pull_number:int}/merge", "pulls/pulls#merge-a-pull-request"
 )
 def merge_pull(ctx: Ctx) -> Reply:
@@ -730,18 +467,6 @@ def pull_files(ctx: Ctx) -> Reply:
 
 
 @route(
-    "GET",
-    "/repos/{owner}/{repo}/pulls/{pull_number:int}/requested_reviewers",
-    "pulls/review-requests#get-all-requested-reviewers-for-a-pull-request",
-)
-def get_reviewers(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    issue = ctx.state.pull(repo, ctx.number("pull_number"))
-    assert issue.pull is not None
-    return 200, {"users": [ctx.render.user(r) for r in issue.pull.requested_reviewers], "teams": []}
-
-
-@route(
     "POST",
     "/repos/{owner}/{repo}/pulls/{pull_number:int}/requested_reviewers",
     "pulls/review-requests#request-reviewers-for-a-pull-request",
@@ -756,24 +481,8 @@ def request_reviewers(ctx: Ctx) -> Reply:
     return _created(ctx, ctx.render.pull(repo, issue, simple=True))
 
 
-@route(
-    "DELETE",
-    "/repos/{owner}/{repo}/pulls/{pull_number:int}/requested_reviewers",
-    "pulls/review-requests#remove-requested-reviewers-from-a-pull-request",
-)
-def remove_reviewers(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    issue = ctx.state.pull(repo, ctx.number("pull_number"))
-    reviewers = ctx.strings("reviewers")
-    if reviewers is None:
-        raise e.missing_param("reviewers")
-    ctx.state.remove_reviewers(issue, reviewers)
-    return 200, ctx.render.pull(repo, issue, simple=True)
-
-
 # --------------------------------------------------------------------------------
-# issues, comments, labels, assignees
+# issues, comments, labels
 # --------------------------------------------------------------------------------
 def _label_names(ctx: Ctx, key: str = "labels") -> list[str]:
     raw = ctx.body.get(key) if isinstance(ctx.body, dict) else ctx.body
@@ -899,54 +608,6 @@ def create_comment(ctx: Ctx) -> Reply:
 
 
 @route(
-    "GET",
-    "/repos/{owner}/{repo}/issues/comments/{comment_id:int}",
-    "issues/comments#get-an-issue-comment",
-)
-def get_comment(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    return 200, ctx.render.comment(repo, ctx.state.comment(repo, ctx.number("comment_id")))
-
-
-@route(
-    "PATCH",
-    "/repos/{owner}/{repo}/issues/comments/{comment_id:int}",
-    "issues/comments#update-an-issue-comment",
-)
-def update_comment(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    comment = ctx.state.comment(repo, ctx.number("comment_id"))
-    body = ctx.get("body", str, required=True)
-    assert body is not None
-    comment.body = body
-    comment.updated_at = ctx.state.now()
-    return 200, ctx.render.comment(repo, comment)
-
-
-@route(
-    "DELETE",
-    "/repos/{owner}/{repo}/issues/comments/{comment_id:int}",
-    "issues/comments#delete-an-issue-comment",
-)
-def delete_comment(ctx: Ctx) -> Reply:
-    ctx.actor()
-    ctx.state.delete_comment(ctx.repo(), ctx.number("comment_id"))
-    return 204, None
-
-
-@route(
-    "GET",
-    "/repos/{owner}/{repo}/issues/{issue_number:int}/labels",
-    "issues/labels#list-labels-for-an-issue",
-)
-def issue_labels(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    issue = ctx.state.issue(repo, ctx.number("issue_number"))
-    return 200, ctx.paginate(ctx.render.issue_labels(repo, issue))
-
-
-@route(
     "POST",
     "/repos/{owner}/{repo}/issues/{issue_number:int}/labels",
     "issues/labels#add-labels-to-an-issue",
@@ -957,32 +618,6 @@ def add_labels(ctx: Ctx) -> Reply:
     issue = ctx.state.issue(repo, ctx.number("issue_number"))
     ctx.state.add_labels(repo, issue, _label_names(ctx))
     return 200, ctx.render.issue_labels(repo, issue)
-
-
-@route(
-    "PUT",
-    "/repos/{owner}/{repo}/issues/{issue_number:int}/labels",
-    "issues/labels#set-labels-for-an-issue",
-)
-def set_labels(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    issue = ctx.state.issue(repo, ctx.number("issue_number"))
-    names = [] if ctx.body in (None, {}) else _label_names(ctx)
-    ctx.state.set_labels(repo, issue, names)
-    return 200, ctx.render.issue_labels(repo, issue)
-
-
-@route(
-    "DELETE",
-    "/repos/{owner}/{repo}/issues/{issue_number:int}/labels",
-    "issues/labels#remove-all-labels-from-an-issue",
-)
-def clear_labels(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    ctx.state.set_labels(repo, ctx.state.issue(repo, ctx.number("issue_number")), [])
-    return 204, None
 
 
 @route(
@@ -998,89 +633,9 @@ def remove_label(ctx: Ctx) -> Reply:
     return 200, ctx.render.issue_labels(repo, issue)
 
 
-@route(
-    "POST",
-    "/repos/{owner}/{repo}/issues/{issue_number:int}/assignees",
-    "issues/assignees#add-assignees-to-an-issue",
-)
-def add_assignees(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    issue = ctx.state.issue(repo, ctx.number("issue_number"))
-    ctx.state.add_assignees(issue, ctx.strings("assignees") or [])
-    return _created(ctx, ctx.render.issue(repo, issue))
-
-
-@route(
-    "DELETE",
-    "/repos/{owner}/{repo}/issues/{issue_number:int}/assignees",
-    "issues/assignees#remove-assignees-from-an-issue",
-)
-def remove_assignees(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    issue = ctx.state.issue(repo, ctx.number("issue_number"))
-    ctx.state.remove_assignees(issue, ctx.strings("assignees") or [])
-    return 200, ctx.render.issue(repo, issue)
-
-
-@route("GET", "/repos/{owner}/{repo}/labels", "issues/labels#list-labels-for-a-repository")
-def list_labels(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    labels = sorted(repo.labels.values(), key=lambda label: label.name.lower())
-    return 200, [ctx.render.label(repo, label) for label in ctx.paginate(labels)]
-
-
-@route("POST", "/repos/{owner}/{repo}/labels", "issues/labels#create-a-label")
-def create_label(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    name = ctx.get("name", str, required=True)
-    assert name is not None
-    label = ctx.state.create_label(
-        repo, name, ctx.get("color", str) or "ededed", ctx.get("description", str)
-    )
-    return _created(ctx, ctx.render.label(repo, label))
-
-
-@route("GET", "/repos/{owner}/{repo}/labels/{name:path}", "issues/labels#get-a-label")
-def get_label(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    return 200, ctx.render.label(repo, ctx.state.label(repo, ctx.params["name"]))
-
-
-@route("PATCH", "/repos/{owner}/{repo}/labels/{name:path}", "issues/labels#update-a-label")
-def update_label(ctx: Ctx) -> Reply:
-    ctx.actor()
-    repo = ctx.repo()
-    label = ctx.state.update_label(
-        repo,
-        ctx.params["name"],
-        new_name=ctx.get("new_name", str),
-        color=ctx.get("color", str),
-        description=ctx.get("description", str),
-        description_set=ctx.has("description"),
-    )
-    return 200, ctx.render.label(repo, label)
-
-
-@route("DELETE", "/repos/{owner}/{repo}/labels/{name:path}", "issues/labels#delete-a-label")
-def delete_label(ctx: Ctx) -> Reply:
-    ctx.actor()
-    ctx.state.delete_label(ctx.repo(), ctx.params["name"])
-    return 204, None
-
-
 # --------------------------------------------------------------------------------
 # releases
 # --------------------------------------------------------------------------------
-def _make_latest(ctx: Ctx) -> str:
-    value = ctx.get("make_latest", str) or "true"
-    if value not in ("true", "false", "legacy"):
-        raise e.validation_failed(e.invalid("Release", "make_latest"))
-    return value
-
-
 @route("GET", "/repos/{owner}/{repo}/releases", "releases/releases#list-releases")
 def list_releases(ctx: Ctx) -> Reply:
     repo = ctx.repo()
@@ -1103,17 +658,8 @@ def create_release(ctx: Ctx) -> Reply:
         body=ctx.get("body", str),
         draft=ctx.get("draft", bool) or False,
         prerelease=ctx.get("prerelease", bool) or False,
-        make_latest=_make_latest(ctx),
     )
     return _created(ctx, ctx.render.release(repo, release))
-
-
-@route("GET", "/repos/{owner}/{repo}/releases/latest", "releases/releases#get-the-latest-release")
-def latest_release(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    if repo.latest_release is None:
-        raise e.not_found()
-    return 200, ctx.render.release(repo, ctx.state.release(repo, repo.latest_release))
 
 
 @route(
@@ -1127,12 +673,6 @@ def release_by_tag(ctx: Ctx) -> Reply:
         if release.tag_name == ctx.params["tag"] and not release.draft:
             return 200, ctx.render.release(repo, release)
     raise e.not_found()
-
-
-@route("GET", "/repos/{owner}/{repo}/releases/{release_id:int}", "releases/releases#get-a-release")
-def get_release(ctx: Ctx) -> Reply:
-    repo = ctx.repo()
-    return 200, ctx.render.release(repo, ctx.state.release(repo, ctx.number("release_id")))
 
 
 @route(
@@ -1154,20 +694,8 @@ def update_release(ctx: Ctx) -> Reply:
         body_set=ctx.has("body"),
         draft=ctx.get("draft", bool),
         prerelease=ctx.get("prerelease", bool),
-        make_latest=_make_latest(ctx),
     )
     return 200, ctx.render.release(repo, release)
-
-
-@route(
-    "DELETE",
-    "/repos/{owner}/{repo}/releases/{release_id:int}",
-    "releases/releases#delete-a-release",
-)
-def delete_release(ctx: Ctx) -> Reply:
-    ctx.actor()
-    ctx.state.delete_release(ctx.repo(), ctx.number("release_id"))
-    return 204, None
 
 
 # --------------------------------------------------------------------------------

@@ -179,7 +179,6 @@ class GitHubStandin:
                 return status, out_headers, body
             found = match(method, path)
             operation = found[0].operation if found else None
-            counted = found is None or found[0].counted
             try:
                 if login == BAD_TOKEN:
                     raise ApiError(401, "Bad credentials", documentation_url=DOCS)
@@ -190,7 +189,7 @@ class GitHubStandin:
                         raise ApiError(400, "Problems parsing JSON") from exc
                 if found is None:
                     raise ApiError(404, "Not Found", documentation_url=DOCS)
-                if counted and bucket.remaining == 0:
+                if bucket.remaining == 0:
                     user_id = self.state.user(login).id if login else "anonymous"
                     raise ApiError(
                         403,
@@ -208,7 +207,6 @@ class GitHubStandin:
                     query=query,
                     body=request_body,
                     login=login,
-                    rate_overview=lambda: self.rates.overview(bucket),
                 )
                 status, payload = route.handler(ctx)
                 out_headers.update(ctx.headers)
@@ -233,8 +231,8 @@ class GitHubStandin:
                     )
                     if _etag_matches(lower.get("if-none-match", ""), etag):
                         status, body = 304, b""
-            # A 304 is free; so is /rate_limit and a refused over-limit request.
-            if status != 304 and counted and not (status == 403 and bucket.remaining == 0):
+            # A 304 is free; so is a refused over-limit request.
+            if status != 304 and not (status == 403 and bucket.remaining == 0):
                 bucket.used += 1
             out_headers.update(RateLimits.headers(bucket))
             self._record(
@@ -308,13 +306,6 @@ class GitHubStandin:
         with self.state.lock:
             return dict(self.state.tokens)
 
-    def add_user(
-        self, login: str, token: str | None = None, *, kind: str = "User", name: str | None = None
-    ) -> None:
-        """Add an account (kind ``User``, ``Bot`` or ``Organization``), optionally with a token."""
-        with self.state.lock:
-            self.state.add_user(login, token=token, kind=kind, name=name)
-
     # -- test controls: repositories -------------------------------------------------------
     def create_repo(
         self,
@@ -324,17 +315,11 @@ class GitHubStandin:
         default_branch: str = "main",
         *,
         description: str | None = None,
-        default_labels: bool = True,
     ) -> str:
         """Seed a repository whose default branch holds ``files`` in one commit; returns its head."""
         with self.state.lock:
             repo = self.state.create_repo(
-                owner,
-                name,
-                files,
-                default_branch,
-                description=description,
-                default_labels=default_labels,
+                owner, name, files, default_branch, description=description
             )
             return repo.git.ref(f"refs/heads/{default_branch}") or ""
 
@@ -384,11 +369,6 @@ class GitHubStandin:
                 self._repo(owner, repo), branch, files, author_login, message, start_from=start_from
             )
 
-    def delete_branch(self, owner: str, repo: str, branch: str, actor: str = "alice") -> None:
-        """A human deletes a branch (open pulls from or into it are closed, as on GitHub)."""
-        with self.state.lock:
-            self.state.delete_ref(self._repo(owner, repo), actor, f"refs/heads/{branch}")
-
     def defer_mergeable(self, owner: str, repo: str, number: int, times: int = 1) -> None:
         """The next ``times`` reads of pull ``number`` answer ``mergeable: null`` (GitHub is
         still computing it), as a freshly opened or freshly pushed pull does on GitHub."""
@@ -425,14 +405,8 @@ class GitHubStandin:
                 query=parse_qsl(split.query, keep_blank_values=True),
                 body=None,
                 login=login,
-                rate_overview=lambda: {},
             )
             return route.handler(ctx)[1]
-
-    def advance_clock(self, seconds: float) -> None:
-        """Move the stand-in's clock (timestamps, rate-limit windows) forward."""
-        with self.state.lock:
-            self.state.clock_offset += seconds
 
     # -- test controls: traffic -------------------------------------------------------------
     def count(self, method: str | None = None, path_prefix: str | None = None) -> int:

@@ -7,10 +7,9 @@ nothing of HTTP or URLs (see ``render.py`` and ``routes.py``).
 from __future__ import annotations
 
 import itertools
-import re
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import errors as e
@@ -18,18 +17,6 @@ from .errors import ApiError
 from .gitstore import GitError, GitStore, Person, files_to_edits
 from .model import Comment, CommitMeta, Issue, Label, PullData, PullStats, Release, Repo, User
 
-# GitHub creates these in every new repository.
-DEFAULT_LABELS = (
-    ("bug", "d73a4a", "Something isn't working"),
-    ("documentation", "0075ca", "Improvements or additions to documentation"),
-    ("duplicate", "cfd3d7", "This issue or pull request already exists"),
-    ("enhancement", "a2eeef", "New feature or request"),
-    ("good first issue", "7057ff", "Good for newcomers"),
-    ("help wanted", "008672", "Extra attention is needed"),
-    ("invalid", "e4e669", "This doesn't seem right"),
-    ("question", "d876e3", "Further information is requested"),
-    ("wontfix", "ffffff", "This will not be worked on"),
-)
 # The account GitHub uses as committer (and signer) of commits it makes for you.
 WEB_FLOW = "web-flow"
 DEFAULT_TOKENS = {
@@ -49,7 +36,6 @@ class State:
         self.users: dict[str, User] = {}
         self.tokens: dict[str, str] = {}
         self.repos: dict[str, Repo] = {}
-        self.clock_offset = 0.0
         self._pull_stats: dict[tuple[str, str, str], PullStats] = {}
         # (repo full name, number) -> how many more reads answer mergeable: null
         self.mergeable_pending: dict[tuple[str, int], int] = {}
@@ -59,8 +45,7 @@ class State:
 
     # -- clock and ids -----------------------------------------------------------
     def now(self) -> datetime:
-        real = datetime.now(UTC).replace(microsecond=0)
-        return real + timedelta(seconds=int(self.clock_offset))
+        return datetime.now(UTC).replace(microsecond=0)
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -84,7 +69,6 @@ class State:
                 type=kind,
                 name=name,
                 email=email or f"{uid}+{login}@users.noreply.github.com",
-                created_at=self.now(),
             )
             self.users[login.lower()] = user
         if token is not None:
@@ -114,7 +98,6 @@ class State:
         default_branch: str = "main",
         *,
         description: str | None = None,
-        default_labels: bool = True,
     ) -> Repo:
         key = f"{owner}/{name}".lower()
         if key in self.repos:
@@ -134,9 +117,6 @@ class State:
             pushed_at=now,
             git=git,
         )
-        if default_labels:
-            for label_name, color, text in DEFAULT_LABELS:
-                repo.labels[label_name] = Label(self.next_id(), label_name, color, text, True)
         if any(data is not None for data in files.values()):
             tree = git.build_tree(None, files_to_edits(files))
             person = Person(
@@ -153,13 +133,6 @@ class State:
             raise e.not_found()
         return repo
 
-    def require_commits(self, repo: Repo) -> None:
-        if not repo.git.refs():
-            raise ApiError(409, "Git Repository is empty.")
-
-    def resolve(self, repo: Repo, rev: str) -> str | None:
-        return repo.git.resolve(rev)
-
     # -- refs ----------------------------------------------------------------------
     def create_ref(self, repo: Repo, actor: str, ref: str, sha: str) -> None:
         if not repo.git.valid_ref_name(ref):
@@ -170,33 +143,6 @@ class State:
             raise e.unprocessable("Reference already exists")
         repo.git.update_ref(ref, sha, None)
         self._after_ref_change(repo, actor, ref, None, sha)
-
-    def update_ref(self, repo: Repo, actor: str, ref: str, sha: str, *, force: bool) -> None:
-        old = repo.git.ref(ref)
-        if old is None:
-            raise e.unprocessable("Reference does not exist")
-        kind = repo.git.object_type(sha)
-        if kind is None:
-            raise e.unprocessable("Object does not exist")
-        if (
-            not force
-            and kind == "commit"
-            and repo.git.object_type(old) == "commit"
-            and not repo.git.is_ancestor(old, sha)
-        ):
-            raise e.unprocessable("Update is not a fast forward")
-        try:
-            repo.git.update_ref(ref, sha, old)
-        except GitError as exc:
-            raise ApiError(409, "Reference update failed") from exc
-        self._after_ref_change(repo, actor, ref, old, sha)
-
-    def delete_ref(self, repo: Repo, actor: str, ref: str) -> None:
-        old = repo.git.ref(ref)
-        if old is None:
-            raise e.unprocessable("Reference does not exist")
-        repo.git.delete_ref(ref, old)
-        self._after_ref_change(repo, actor, ref, old, None)
 
     def update_refs(
         self, repo: Repo, actor: str, moves: Sequence[tuple[str, str | None, str | None, bool]]
@@ -632,12 +578,6 @@ class State:
                 pull.requested_reviewers.append(canonical)
         issue.updated_at = self.now()
 
-    def remove_reviewers(self, issue: Issue, reviewers: Sequence[str]) -> None:
-        pull = issue.pull
-        assert pull is not None
-        wanted = {r.lower() for r in reviewers}
-        pull.requested_reviewers = [r for r in pull.requested_reviewers if r.lower() not in wanted]
-
     # -- issues ----------------------------------------------------------------------
     def create_issue(
         self,
@@ -664,22 +604,6 @@ class State:
             if user.login not in out:
                 out.append(user.login)
         return out
-
-    def add_assignees(self, issue: Issue, logins: Sequence[str]) -> None:
-        for login in logins:  # GitHub silently ignores users who cannot be assigned
-            user = self.users.get(login.lower())
-            if (
-                user is not None
-                and user.type != "Organization"
-                and user.login not in issue.assignees
-            ):
-                issue.assignees.append(user.login)
-        issue.updated_at = self.now()
-
-    def remove_assignees(self, issue: Issue, logins: Sequence[str]) -> None:
-        wanted = {x.lower() for x in logins}
-        issue.assignees = [a for a in issue.assignees if a.lower() not in wanted]
-        issue.updated_at = self.now()
 
     def update_issue(
         self,
@@ -712,66 +636,9 @@ class State:
     def ensure_label(self, repo: Repo, name: str) -> Label:
         label = repo.labels.get(name.lower())
         if label is None:
-            label = Label(self.next_id(), name, "ededed", None, False)
+            label = Label(self.next_id(), name)
             repo.labels[name.lower()] = label
         return label
-
-    def create_label(self, repo: Repo, name: str, color: str, description: str | None) -> Label:
-        if name.lower() in repo.labels:
-            raise e.validation_failed(
-                {"resource": "Label", "code": "already_exists", "field": "name"}
-            )
-        color = color.removeprefix("#")
-        if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
-            raise e.validation_failed(e.invalid("Label", "color"))
-        label = Label(self.next_id(), name, color.lower(), description, False)
-        repo.labels[name.lower()] = label
-        return label
-
-    def label(self, repo: Repo, name: str) -> Label:
-        label = repo.labels.get(name.lower())
-        if label is None:
-            raise e.not_found()
-        return label
-
-    def update_label(
-        self,
-        repo: Repo,
-        name: str,
-        *,
-        new_name: str | None,
-        color: str | None,
-        description: str | None,
-        description_set: bool,
-    ) -> Label:
-        label = self.label(repo, name)
-        if color is not None:
-            color = color.removeprefix("#")
-            if not re.fullmatch(r"[0-9a-fA-F]{6}", color):
-                raise e.validation_failed(e.invalid("Label", "color"))
-            label.color = color.lower()
-        if description_set:
-            label.description = description
-        if new_name is not None and new_name != label.name:
-            if new_name.lower() in repo.labels and new_name.lower() != name.lower():
-                raise e.validation_failed(
-                    {"resource": "Label", "code": "already_exists", "field": "name"}
-                )
-            old_key = label.name.lower()
-            del repo.labels[old_key]
-            label.name = new_name
-            repo.labels[new_name.lower()] = label
-            for issue in repo.issues.values():
-                issue.labels = [new_name.lower() if k == old_key else k for k in issue.labels]
-        return label
-
-    def delete_label(self, repo: Repo, name: str) -> None:
-        label = self.label(repo, name)
-        key = label.name.lower()
-        del repo.labels[key]
-        for issue in repo.issues.values():
-            if key in issue.labels:
-                issue.labels.remove(key)
 
     def add_labels(self, repo: Repo, issue: Issue, names: Sequence[str]) -> None:
         for name in names:
@@ -800,17 +667,6 @@ class State:
         issue.updated_at = now
         return comment
 
-    def comment(self, repo: Repo, comment_id: int) -> Comment:
-        comment = repo.comments.get(comment_id)
-        if comment is None:
-            raise e.not_found()
-        return comment
-
-    def delete_comment(self, repo: Repo, comment_id: int) -> None:
-        comment = self.comment(repo, comment_id)
-        del repo.comments[comment_id]
-        repo.issues[comment.issue_number].comments -= 1
-
     # -- releases --------------------------------------------------------------------
     def create_release(
         self,
@@ -823,7 +679,6 @@ class State:
         body: str | None,
         draft: bool,
         prerelease: bool,
-        make_latest: str,
     ) -> Release:
         if any(r.tag_name == tag_name for r in repo.releases.values()):
             raise e.validation_failed(
@@ -849,10 +704,10 @@ class State:
         )
         repo.releases[release.id] = release
         if not draft:
-            self._publish(repo, release, actor, make_latest)
+            self._publish(repo, release, actor)
         return release
 
-    def _publish(self, repo: Repo, release: Release, actor: str, make_latest: str) -> None:
+    def _publish(self, repo: Repo, release: Release, actor: str) -> None:
         tag_ref = f"refs/tags/{release.tag_name}"
         if repo.git.ref(tag_ref) is None:
             target = repo.git.resolve(release.target_commitish)
@@ -861,8 +716,6 @@ class State:
             repo.git.update_ref(tag_ref, target, None)
             self._after_ref_change(repo, actor, tag_ref, None, target)
         release.published_at = self.now()
-        if not release.prerelease and make_latest != "false":
-            repo.latest_release = release.id
 
     def release(self, repo: Repo, release_id: int) -> Release:
         release = repo.releases.get(release_id)
@@ -884,7 +737,6 @@ class State:
         body_set: bool,
         draft: bool | None,
         prerelease: bool | None,
-        make_latest: str,
     ) -> None:
         if tag_name is not None and tag_name != release.tag_name:
             if any(r.tag_name == tag_name for r in repo.releases.values()):
@@ -902,14 +754,6 @@ class State:
             release.prerelease = prerelease
         if draft is False and release.draft:
             release.draft = False
-            self._publish(repo, release, actor, make_latest)
+            self._publish(repo, release, actor)
         elif draft is True:
             release.draft = True
-        elif make_latest == "true" and not release.draft and not release.prerelease:
-            repo.latest_release = release.id
-
-    def delete_release(self, repo: Repo, release_id: int) -> None:
-        self.release(repo, release_id)
-        del repo.releases[release_id]
-        if repo.latest_release == release_id:
-            repo.latest_release = None

@@ -150,31 +150,3 @@ class RateLimits:
             "x-ratelimit-used": str(bucket.used),
             "x-ratelimit-resource": "core",
         }
-
-    def overview(self, bucket: Bucket) -> dict[str, Any]:
-        core = {
-            "limit": bucket.limit,
-            "used": bucket.used,
-            "remaining": bucket.remaining,
-            "reset": bucket.reset_at,
-        }
-
-        def other(limit: int) -> dict[str, int]:
-            return {"limit": limit, "used": 0, "remaining": limit, "reset": bucket.reset_at}
-
-        return {
-            "resources": {
-                "core": core,
-                "search": other(30),
-                "graphql": other(5000),
-                "integration_manifest": other(5000),
-                "code_search": other(10),
-                "source_import": other(100),
-                "code_scanning_autofix": other(10),
-                "actions_runner_registration": other(10000),
-                "scim": other(15000),
-                "dependency_snapshots": other(100),
-                "dependency_sbom": other(100),
-            },
-            "rate": core,
-        }
