@@ -6,9 +6,7 @@ body never gathers duplicates, and text maintainers wrote around it is kept.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+from collections.abc import Sequence
 
 from github import Auth, Github, GithubException
 
@@ -89,15 +87,6 @@ def merge_section(body: str | None, section: str) -> str:
         after = body[end + len(END) :].removeprefix("\n")
         return body[:start] + section + after
     return body.rstrip("\n") + "\n\n" + section if body.strip() else section
-
-
-def write_step_summary(section: str, env: Mapping[str, str] | None = None) -> bool:
-    path = (os.environ if env is None else env).get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return False
-    with Path(path).open("a", encoding="utf-8") as summary:
-        summary.write(section)
-    return True
 
 
 def update_release_body(
