@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from github import Auth, Github, GithubException
-
-from bot.errors import ForgeError
+from bot.forge.github import DEFAULT_API, calling, connect
 from bot.release.plan import ReleasePlan, Target
 from bot.release.publish import Assembled, ImageOutcome
 from bot.release.tags import TagKind
 from bot.release.verify import Check
-from bot.secrets import register
 
 BEGIN = "<!-- condabot:release-report:begin -->"
 END = "<!-- condabot:release-report:end -->"
@@ -93,9 +90,8 @@ def update_release_body(
     section: str, repository: str, tag: str, token: str, api_url: str | None = None
 ) -> bool:
     """Put the section into the release's body; False if it was already there as is."""
-    register(token)
-    client = Github(auth=Auth.Token(token), base_url=api_url or "https://api.github.com")
-    try:
+    doing = f"writing the report into release {tag} of {repository}, after publishing the images"
+    with connect(token, api_url or DEFAULT_API) as client, calling(doing, "`contents: write`"):
         release = client.get_repo(repository).get_release(tag)
         body = merge_section(release.body, section)
         if body == (release.body or ""):
@@ -106,11 +102,4 @@ def update_release_body(
             draft=release.draft,
             prerelease=release.prerelease,
         )
-    except GithubException as exc:
-        raise ForgeError(
-            f"cannot update the body of release {tag} in {repository}: HTTP {exc.status}",
-            "give the job `contents: write`; the images are published, rerun only the report",
-        ) from exc
-    finally:
-        client.close()
     return True
