@@ -171,7 +171,7 @@ def gather(options: Options, env: Mapping[str, str] | None = None) -> Context:
     source = options.source or _source(event, env, root)
     plan = make_plan(
         catalog,
-        tag,
+        release,
         pinned,
         [*(_known(root, git.tags) or []), *options.existing],
         revision,

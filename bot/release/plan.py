@@ -16,7 +16,7 @@ from typing import Any
 from bot.catalog import Catalog, Image
 from bot.errors import PlanError, ReleaseTagError
 from bot.release.pinned import Installer, Pinned
-from bot.release.tagname import ReleaseTag, resolve_tag, try_resolve
+from bot.release.tagname import ReleaseTag, try_resolve
 from bot.release.tags import Tag, assign_tags, build_tags
 
 SCHEMA = "condabot.release/1"
@@ -160,7 +160,7 @@ class ReleasePlan:
 
 def make_plan(
     catalog: Catalog,
-    tag: str,
+    release: ReleaseTag,
     pinned: Mapping[str, Pinned],
     existing: Sequence[str],
     revision: str,
@@ -169,7 +169,6 @@ def make_plan(
     *,
     prerelease: bool = False,
 ) -> ReleasePlan:
-    release = resolve_tag(tag, catalog)
     _check_versions(release, pinned)
     labels = (
         ("org.opencontainers.image.source", source),
@@ -178,7 +177,9 @@ def make_plan(
         ("org.opencontainers.image.created", created),
         (BUILD_LABEL, str(release.build)),
     )
-    earlier = [r for t in existing if t != tag and (r := try_resolve(t, catalog)) is not None]
+    earlier = [
+        r for t in existing if t != release.text and (r := try_resolve(t, catalog)) is not None
+    ]
     images = tuple(
         _image_release(catalog, image, pinned[image.name], release, earlier, labels)
         for image in release.images
@@ -187,7 +188,7 @@ def make_plan(
     if prerelease:
         settled = tuple(_hold_floating(image) for image in settled)
     return ReleasePlan(
-        tag,
+        release.text,
         release.version.text,
         revision,
         created,
