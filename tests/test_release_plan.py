@@ -333,7 +333,7 @@ def test_every_build_has_its_own_tags_before_its_suffix(catalog: Catalog) -> Non
 
 def test_a_rebuild_tag_takes_the_version_tags_and_the_ladder_forward(catalog: Catalog) -> None:
     plan = plan_for(catalog, "miniconda3-26.5.3-1_build2", ("miniconda3-26.5.3-1",))
-    assert (plan.build, plan.version) == (2, "26.5.3-1")
+    assert (plan.build, plan.version.text) == (2, "26.5.3-1")
     image = plan.image("miniconda3")
     assert [t.name for t in image.all_tags] == [
         "26.5.3-1_build2", "py314_26.5.3-1_build2",

@@ -18,6 +18,7 @@ from bot.errors import PlanError, ReleaseTagError
 from bot.release.pinned import Installer, Pinned
 from bot.release.tagname import ReleaseTag, try_resolve
 from bot.release.tags import Tag, assign_tags, build_tags
+from bot.versions import Version
 
 SCHEMA = "condabot.release/1"
 # Machine-readable end of life, on the image (labels) and its index (annotations).
@@ -67,7 +68,7 @@ class ImageRelease:
     product: str
     dockerfile: str
     flavour: str | None
-    version: str
+    version: Version
     build_args: tuple[tuple[str, str], ...]
     platforms: tuple[PlatformBuild, ...]
     labels: tuple[tuple[str, str], ...]
@@ -91,7 +92,7 @@ class ImageRelease:
             "product": self.product,
             "dockerfile": self.dockerfile,
             "python": self.flavour,
-            "version": self.version,
+            "version": self.version.text,
             "build_args": dict(self.build_args),
             "platforms": [
                 {"platform": p.platform, "arch": p.arch, "runner": p.runner} for p in self.platforms
@@ -116,7 +117,7 @@ class ImageRelease:
 @dataclass(frozen=True)
 class ReleasePlan:
     tag: str
-    version: str
+    version: Version
     revision: str
     created: str
     source: str
@@ -147,7 +148,7 @@ class ReleasePlan:
         return {
             "schema": SCHEMA,
             "tag": self.tag,
-            "version": self.version,
+            "version": self.version.text,
             "revision": self.revision,
             "created": self.created,
             "source": self.source,
@@ -189,7 +190,7 @@ def make_plan(
         settled = tuple(_hold_floating(image) for image in settled)
     return ReleasePlan(
         release.text,
-        release.version.text,
+        release.version,
         revision,
         created,
         source,
@@ -246,7 +247,7 @@ def _image_release(
         product=image.product.value,
         dockerfile=image.dockerfile,
         flavour=pinned.flavour,
-        version=pinned.version.text,
+        version=pinned.version,
         build_args=image.build_args + pinned.build_args,
         platforms=tuple(
             PlatformBuild(p.name, p.arch, RUNNERS.get(p.name, DEFAULT_RUNNER))

@@ -75,7 +75,7 @@ def _installer_problems(
     if name is None:
         return [f"no installer identity in the image (.condabot-installer: {filename!r})"]
     problems = []
-    if name.version.text != image.version:
+    if name.version != image.version:
         problems.append(f"it installed {filename}, not version {image.version}")
     if name.arch != platform.arch or found.get("arch") != platform.arch:
         problems.append(f"it installed {filename} on {found.get('arch')}, not {platform.arch}")
@@ -88,9 +88,8 @@ def _version_problems(found: Mapping[str, str], image: ImageRelease) -> list[str
     problems = []
     conda = found.get("conda", "").removeprefix("conda ").strip()
     if image.product.startswith("miniconda"):
-        expected = ".".join(image.version.split("-")[0].split(".")[:3])
-        if conda != expected:
-            problems.append(f"conda --version says {conda!r}, not {expected}")
+        if conda != image.version.conda:
+            problems.append(f"conda --version says {conda!r}, not {image.version.conda}")
     elif not re.fullmatch(r"\d+\.\d+\.\d+", conda):
         problems.append(f"conda --version says {conda!r}")
     match = re.fullmatch(r"Python (\d+)\.(\d+)\S*", found.get("python", ""))
