@@ -6,6 +6,7 @@ body never gathers duplicates, and text maintainers wrote around it is kept.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from bot.forge.github import DEFAULT_API, calling, connect
@@ -75,14 +76,17 @@ def _sbom_lines(item: Assembled, targets: Sequence[Target]) -> list[str]:
     return lines
 
 
+# A section: BEGIN, then text holding no other BEGIN, then END. A marker a maintainer quoted
+# above the section is text to keep, not the start of the section.
+_SECTION = re.compile(f"{re.escape(BEGIN)}(?:(?!{re.escape(BEGIN)}).)*?{re.escape(END)}\n?", re.S)
+
+
 def merge_section(body: str | None, section: str) -> str:
     """`body` with the report section replaced, or appended when it has none."""
     body = body or ""
-    start = body.find(BEGIN)
-    end = body.find(END, start)
-    if start != -1 and end != -1:
-        after = body[end + len(END) :].removeprefix("\n")
-        return body[:start] + section + after
+    merged, found = _SECTION.subn(lambda _: section, body, count=1)
+    if found:
+        return merged
     return body.rstrip("\n") + "\n\n" + section if body.strip() else section
 
 

@@ -8,6 +8,7 @@ pinned one (Miniconda: the version without its build number) and Python the pinn
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping
 
@@ -48,7 +49,7 @@ def check_smoke(
     labels: Mapping[str, str] | None = None,
 ) -> None:
     found = parse_output(output)
-    prefix = build_args.get("CONDA_PREFIX_DIR", DEFAULT_PREFIX)
+    prefix = posixpath.normpath(build_args.get("CONDA_PREFIX_DIR", DEFAULT_PREFIX))
     problems = _installer_problems(found, image, platform)
     if found.get("machine") != platform.arch:
         problems.append(f"uname -m says {found.get('machine')!r}, not {platform.arch}")
