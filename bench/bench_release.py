@@ -49,6 +49,7 @@ from bot.release.publish import assemble
 from bot.release.referrers import discover
 from bot.release.registry import Credentials, Registry
 from bot.release.staging import Staging
+from bot.release.tagname import resolve_tag
 from bot.versions import Version
 from tests.harness.docker import (
     DEBIAN_TRIXIE,
@@ -198,7 +199,9 @@ def catalog_tag_set() -> None:
         version = Version.parse(re.sub(r"^[a-z0-9-]*?-(?=\d)", "", tag))
         pinned = {i.name: Pinned(i.name, version, _flavour(i, default), i.pin_file)
                   for i in catalog.images}  # fmt: skip
-        plan = make_plan(catalog, tag, pinned, (), "0" * 40, "2026-10-01T00:00:00Z", "")
+        plan = make_plan(
+            catalog, resolve_tag(tag, catalog), pinned, (), "0" * 40, "2026-10-01T00:00:00Z", ""
+        )
         for image in plan.images:
             images += 1
             for target in image.targets:

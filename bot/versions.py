@@ -52,6 +52,12 @@ class Version:
         return self.text.split("-", 1)[0]
 
     @property
+    def conda(self) -> str:
+        """The conda a Miniconda installer of this version ships: the first three parts of
+        the release, `26.5.3` of `26.5.3-1`, `4.7.12` of `4.7.12.1`."""
+        return ".".join(self.upstream.split(".")[:3])
+
+    @property
     def series(self) -> str:
         """Major.minor as written upstream: `26.5` of `26.5.3-1`, `2023.07` of `2023.07-2`."""
         return ".".join(self.upstream.split(".")[:2])

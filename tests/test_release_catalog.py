@@ -42,7 +42,10 @@ def pinned_for(catalog: Catalog, version: str, default: str = "py314") -> dict[s
 
 def release(catalog: Catalog, tag: str, existing: tuple[str, ...] = ()) -> ReleasePlan:
     version = re.sub(r"^[a-z0-9-]*?-(?=\d)", "", tag)
-    return make_plan(catalog, tag, pinned_for(catalog, version), existing, REV, CREATED, SOURCE)
+    release_tag = resolve_tag(tag, catalog)
+    return make_plan(
+        catalog, release_tag, pinned_for(catalog, version), existing, REV, CREATED, SOURCE
+    )
 
 
 def test_a_product_release_covers_every_line_and_no_tag_is_claimed_twice() -> None:

@@ -30,6 +30,7 @@ from bot.release.pinned import Pinned
 from bot.release.plan import make_plan
 from bot.release.protect import BUILD_TAG_FILTERS, MUTABILITY
 from bot.release.registry import Credentials, Registry
+from bot.release.tagname import resolve_tag
 from bot.versions import Version
 from tests.harness.component import unavailable
 from tests.harness.registry import AWS_ENV, Registries
@@ -188,7 +189,15 @@ def test_the_filter_covers_exactly_the_build_tags_of_the_whole_catalog() -> None
         version = Version.parse(re.sub(r"^[a-z0-9-]*?-(?=\d)|_build\d+$", "", tag))
         pinned = {i.name: Pinned(i.name, version, flavour(i, default), i.pin_file)
                   for i in catalog.images}  # fmt: skip
-        plan = make_plan(catalog, tag, pinned, tuple(seen), "0" * 40, "2026-10-01T00:00:00Z", "x")
+        plan = make_plan(
+            catalog,
+            resolve_tag(tag, catalog),
+            pinned,
+            tuple(seen),
+            "0" * 40,
+            "2026-10-01T00:00:00Z",
+            "x",
+        )
         seen.append(tag)
         for image in plan.images:
             assert image.build_tags

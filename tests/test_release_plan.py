@@ -81,7 +81,7 @@ def plan_for(
     plain = re.sub(r"_build\d+$", "", tag)
     version = plain.rsplit("-", 2)[-2] + "-" + plain.rsplit("-", 1)[-1]
     table = pinned.get("pinned") or pins(version, miniconda3_py312="py312")
-    return make_plan(catalog, tag, table, existing, REV, CREATED, SOURCE)
+    return make_plan(catalog, resolve_tag(tag, catalog), table, existing, REV, CREATED, SOURCE)
 
 
 def tags_of(plan: ReleasePlan, image: str) -> list[str]:
@@ -149,7 +149,7 @@ def test_version_the_dockerfiles_do_not_pin_is_an_error(catalog: Catalog) -> Non
     with pytest.raises(ReleaseTagError) as caught:
         make_plan(
             catalog,
-            "miniconda3-ubuntu-26.5.4-0",
+            resolve_tag("miniconda3-ubuntu-26.5.4-0", catalog),
             pins("26.5.3-1"),
             (),
             REV,
@@ -163,7 +163,15 @@ def test_version_the_dockerfiles_do_not_pin_is_an_error(catalog: Catalog) -> Non
 
 def test_pinned_flavour_must_match_the_catalog(catalog: Catalog) -> None:
     with pytest.raises(PlanError, match="pinned to py312"):
-        make_plan(catalog, "miniconda3-26.5.3-1", pins("26.5.3-1"), (), REV, CREATED, SOURCE)
+        make_plan(
+            catalog,
+            resolve_tag("miniconda3-26.5.3-1", catalog),
+            pins("26.5.3-1"),
+            (),
+            REV,
+            CREATED,
+            SOURCE,
+        )
 
 
 # -- tag ladders -----------------------------------------------------------------------
@@ -325,7 +333,7 @@ def test_every_build_has_its_own_tags_before_its_suffix(catalog: Catalog) -> Non
 
 def test_a_rebuild_tag_takes_the_version_tags_and_the_ladder_forward(catalog: Catalog) -> None:
     plan = plan_for(catalog, "miniconda3-26.5.3-1_build2", ("miniconda3-26.5.3-1",))
-    assert (plan.build, plan.version) == (2, "26.5.3-1")
+    assert (plan.build, plan.version.text) == (2, "26.5.3-1")
     image = plan.image("miniconda3")
     assert [t.name for t in image.all_tags] == [
         "26.5.3-1_build2", "py314_26.5.3-1_build2",
@@ -356,7 +364,13 @@ def test_build_one_is_the_release_tag_itself(catalog: Catalog, tag: str) -> None
 def test_a_rebuild_must_pin_the_version_it_names(catalog: Catalog) -> None:
     with pytest.raises(ReleaseTagError, match=re.escape("names version 26.5.4-0")):
         make_plan(
-            catalog, "miniconda3-ubuntu-26.5.4-0_build2", pins("26.5.3-1"), (), REV, CREATED, SOURCE
+            catalog,
+            resolve_tag("miniconda3-ubuntu-26.5.4-0_build2", catalog),
+            pins("26.5.3-1"),
+            (),
+            REV,
+            CREATED,
+            SOURCE,
         )
 
 
@@ -366,7 +380,14 @@ def test_a_rebuild_must_pin_the_version_it_names(catalog: Catalog) -> None:
 def test_a_prerelease_writes_only_its_immutable_tags(catalog: Catalog) -> None:
     table = pins("26.5.3-1", miniconda3_py312="py312")
     plan = make_plan(
-        catalog, "miniconda3-26.5.3-1", table, (), REV, CREATED, SOURCE, prerelease=True
+        catalog,
+        resolve_tag("miniconda3-26.5.3-1", catalog),
+        table,
+        (),
+        REV,
+        CREATED,
+        SOURCE,
+        prerelease=True,
     )
     assert plan.prerelease
     for image in plan.images:
@@ -475,7 +496,9 @@ def test_a_lines_pins_become_build_arguments_of_the_shared_dockerfile() -> None:
     }  # fmt: skip
     catalog = parse_catalog(CATALOG + LINE)
     table = {**pins("26.5.3-1", miniconda3_py312="py312"), "miniconda3-py313": pinned}
-    release = make_plan(catalog, "miniconda3-py313-26.5.3-1", table, (), REV, CREATED, SOURCE)
+    release = make_plan(
+        catalog, resolve_tag("miniconda3-py313-26.5.3-1", catalog), table, (), REV, CREATED, SOURCE
+    )
     assert dict(release.image("miniconda3-py313").build_args)["INSTALLER_URL_LINUX64"] == url
     assert "py313_26.5.3-1" in tags_of(release, "miniconda3-py313")
 
@@ -495,7 +518,9 @@ def test_end_of_life_is_in_the_labels_and_the_index_annotations() -> None:
     eol = "    end_of_life: {date: 2020-01-01, replacement: miniconda3}\n"
     catalog = parse_catalog(CATALOG.replace("    frozen: true\n", "    frozen: true\n" + eol))
     table = {"miniconda2": Pinned("miniconda2", Version.parse("4.8.3"), "py27", "x")}
-    release = make_plan(catalog, "miniconda2-4.8.3", table, (), REV, CREATED, SOURCE)
+    release = make_plan(
+        catalog, resolve_tag("miniconda2-4.8.3", catalog), table, (), REV, CREATED, SOURCE
+    )
     labels = dict(release.image("miniconda2").labels)
     assert labels["io.condabot.end-of-life"] == "2020-01-01"
     assert labels["io.condabot.replacement"] == "docker.io/continuumio/miniconda3"

@@ -24,6 +24,7 @@ from bot.catalog import Catalog, Image, load_catalog
 from bot.release.pinned import Pinned
 from bot.release.plan import make_plan
 from bot.release.renovate import PRESET_PATH, render
+from bot.release.tagname import resolve_tag
 from bot.versions import Version
 from tests.harness.component import unavailable
 
@@ -61,7 +62,9 @@ def published(catalog: Catalog = CATALOG) -> list[Published]:
     for tag, default in RELEASES:
         version = re.sub(r"^[a-z0-9-]*?-(?=\d)", "", tag)
         pinned = {i.name: _pinned(i, version, default) for i in catalog.images}
-        plan = make_plan(catalog, tag, pinned, tuple(seen), REV, "2026-10-01T00:00:00Z", "")
+        plan = make_plan(
+            catalog, resolve_tag(tag, catalog), pinned, tuple(seen), REV, "2026-10-01T00:00:00Z", ""
+        )
         seen.append(tag)
         for release in plan.images:
             image = catalog.image(release.name)

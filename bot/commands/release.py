@@ -269,7 +269,8 @@ def _publish(args: argparse.Namespace, context: Context) -> int:
 
 
 def _report(args: argparse.Namespace, context: Context, section: str) -> None:
-    from bot.release.report import update_release_body, write_step_summary
+    from bot.release.report import update_release_body
+    from bot.summary import write_step_summary
 
     write_step_summary(section)
     token = os.environ.get("GITHUB_TOKEN")

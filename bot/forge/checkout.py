@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import git
 from bot.errors import UsageError
 
 
@@ -19,24 +19,12 @@ class Checkout:
     tree: str
 
 
-def _git(root: Path, *args: str) -> str:
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError) as exc:
-        raise UsageError(
-            f"{root} is not a usable git checkout (git {' '.join(args)} failed)",
-            "run condabot bump --repo from a clone of the repository",
-        ) from exc
-    return result.stdout.strip()
-
-
 def read_checkout(root: Path, base: str | None) -> Checkout:
-    head, tree = _git(root, "rev-parse", "HEAD", "HEAD^{tree}").split()
-    branch = (
-        base or os.environ.get("GITHUB_REF_NAME") or _git(root, "rev-parse", "--abbrev-ref", "HEAD")
-    )
+    try:
+        head, tree = git.rev_parse(root, "HEAD", "HEAD^{tree}")
+        branch = base or os.environ.get("GITHUB_REF_NAME") or git.current_branch(root)
+    except git.GitError as exc:
+        raise _unusable(root, exc) from exc
     if branch == "HEAD":
         raise UsageError("the checkout is on a detached HEAD", "pass --base BRANCH")
     return Checkout(root, branch, head, tree)
@@ -44,9 +32,19 @@ def read_checkout(root: Path, base: str | None) -> Checkout:
 
 def require_clean(checkout: Checkout, paths: Iterable[str]) -> None:
     """The PR is HEAD plus the bot's edits: local changes to those files would leak into it."""
-    dirty = _git(checkout.root, "status", "--porcelain", "--", *paths)
+    try:
+        dirty = git.status_porcelain(checkout.root, paths)
+    except git.GitError as exc:
+        raise _unusable(checkout.root, exc) from exc
     if dirty:
         raise UsageError(
-            f"uncommitted changes in {', '.join(line[3:] for line in dirty.splitlines())}",
+            f"uncommitted changes in {', '.join(line[3:] for line in dirty)}",
             "commit or stash them first: the pull request would carry them",
         )
+
+
+def _unusable(root: Path, exc: git.GitError) -> UsageError:
+    return UsageError(
+        f"{root} is not a usable git checkout ({exc.command} failed)",
+        "run condabot bump --repo from a clone of the repository",
+    )

@@ -95,19 +95,22 @@ def _retry_after(response: Any) -> float | None:
 
 
 @contextlib.contextmanager
-def calling(doing: str) -> Iterator[None]:
-    """Every API call runs inside this: failures become one-line, secret-free errors."""
+def calling(
+    doing: str, needs: str = "contents, pull-requests and issues write access"
+) -> Iterator[None]:
+    """Every API call runs inside this: failures become one-line, secret-free errors.
+    `needs`: the access to name when GitHub forbids the call."""
     try:
         yield
     except GithubException as exc:
-        raise translate(exc, doing) from exc
+        raise translate(exc, doing, needs) from exc
     except requests.exceptions.RequestException as exc:  # retries exhausted at the transport
         raise ForgeError(
             f"GitHub kept failing while {doing} ({type(exc).__name__})", "rerun later"
         ) from exc
 
 
-def translate(exc: GithubException, doing: str) -> CondabotError:
+def translate(exc: GithubException, doing: str, needs: str) -> CondabotError:
     """One-line, secret-free errors for a failed request."""
     message = _message(exc.data)
     detail = f"HTTP {exc.status}" + (f": {message}" if message else "")
@@ -126,10 +129,7 @@ def translate(exc: GithubException, doing: str) -> CondabotError:
             f"GitHub rate limit while {doing} ({detail})", "rerun after the reset time"
         )
     if exc.status == 403:
-        return ForgeError(
-            f"GitHub forbade {doing} ({detail})",
-            "the token needs contents, pull-requests and issues write access",
-        )
+        return ForgeError(f"GitHub forbade {doing} ({detail})", f"the token needs {needs}")
     return ForgeError(f"GitHub failed while {doing} ({detail})", "rerun; report it if it persists")
 
 

@@ -15,6 +15,7 @@ from bot.forge.decide import Action, Cleanup, Probe, decide
 from bot.forge.grouping import flag_changed_checksums
 from bot.forge.model import GroupUpdate, Limits, Outcome, Snapshot
 from bot.planner import Plan
+from bot.summary import write_step_summary
 
 
 class Forge(ForgeWriter, Probe, Protocol):
@@ -56,7 +57,7 @@ def run_bump(
             outcomes.append(Outcome(group_of(action), "error", exc.message))
     _write_dashboard(forge, render_dashboard(plan, snapshot, outcomes, updates, catalog),
                      snapshot, dry_run, say)  # fmt: skip
-    _write_step_summary(render_summary(outcomes, dry_run))
+    write_step_summary(render_summary(outcomes, dry_run))
     return RunResult(tuple(outcomes), error)
 
 
@@ -110,10 +111,3 @@ def run_url() -> str | None:
         os.environ.get(k) for k in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_RUN_ID")
     )
     return f"{server}/{repo}/actions/runs/{run}" if server and repo and run else None
-
-
-def _write_step_summary(text: str) -> None:
-    path = os.environ.get("GITHUB_STEP_SUMMARY")
-    if path:
-        with open(path, "a", encoding="utf-8") as summary:
-            summary.write(text)

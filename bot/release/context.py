@@ -8,12 +8,13 @@ import json
 import logging
 import os
 import re
-import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
+from bot import git
 from bot.catalog import load_catalog
 from bot.errors import BuildError, ReleaseTagError, UsageError
 from bot.release.pinned import read_pinned
@@ -21,6 +22,7 @@ from bot.release.plan import ReleasePlan, make_plan
 from bot.release.tagname import resolve_tag, shown
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _SHA = re.compile(r"^[0-9a-f]{40}$")
 SOURCE_LABEL = "org.opencontainers.image.source"
 
@@ -138,7 +140,7 @@ class Context:
 
     def require_checkout_at_revision(self) -> None:
         """Builds use the working tree: it must be the release commit's."""
-        head = _git(self.root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+        head = _known(self.root, git.commit_of, "HEAD")
         if head is not None and head != self.plan.revision:
             raise BuildError(
                 f"the checkout is at {head[:12]} but release {self.plan.tag} is at "
@@ -169,9 +171,9 @@ def gather(options: Options, env: Mapping[str, str] | None = None) -> Context:
     source = options.source or _source(event, env, root)
     plan = make_plan(
         catalog,
-        tag,
+        release,
         pinned,
-        [*git_tags(root), *options.existing],
+        [*(_known(root, git.tags) or []), *options.existing],
         revision,
         created or _created(root, revision, event, env),
         source,
@@ -206,28 +208,25 @@ def _with_release_state(event: Event, tag: str, env: Mapping[str, str]) -> Event
     )
 
 
-def _git(root: Path, *args: str) -> str | None:
-    if not (root / ".git").exists():
+def _known(root: Path, query: Callable[..., _T], *args: str) -> _T | None:
+    """What git says about the checkout; None outside one, or when git cannot say: the
+    release then goes by the options, the event and the environment."""
+    if not git.is_checkout(root):
         return None
-    done = subprocess.run(
-        ["git", "-C", str(root), *args], capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def git_tags(root: Path) -> list[str]:
-    listing = _git(root, "tag", "--list")
-    return listing.splitlines() if listing else []
+    try:
+        return query(root, *args)
+    except git.GitError:
+        return None
 
 
 def _revision(root: Path, tag: str, event: Event, env: Mapping[str, str]) -> str:
     candidates = [
-        _git(root, "rev-parse", "--verify", "--quiet", f"refs/tags/{tag}^{{commit}}"),
+        _known(root, git.commit_of, f"refs/tags/{tag}"),
         env.get("GITHUB_SHA"),
         event.target_commitish
         if event.target_commitish and _SHA.match(event.target_commitish)
         else None,
-        _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}"),
+        _known(root, git.commit_of, "HEAD"),
     ]
     for candidate in candidates:
         if candidate and _SHA.match(candidate):
@@ -244,9 +243,9 @@ def _created(root: Path, revision: str, event: Event, env: Mapping[str, str]) ->
     epoch = env.get("SOURCE_DATE_EPOCH")
     if epoch:
         return _source_date_epoch(epoch)
-    stamp = _git(root, "show", "-s", "--format=%ct", revision)
-    if stamp:
-        return datetime.fromtimestamp(int(stamp), UTC).strftime(_OCI_TIME)
+    stamp = _known(root, git.commit_time, revision)
+    if stamp is not None:
+        return datetime.fromtimestamp(stamp, UTC).strftime(_OCI_TIME)
     if event.published_at:
         return oci_time(event.published_at, "the event's release.published_at")
     return datetime.now(UTC).strftime(_OCI_TIME)
@@ -284,10 +283,7 @@ def _source(event: Event, env: Mapping[str, str], root: Path) -> str:
         return event.html_url
     if event.repository:
         return f"{env.get('GITHUB_SERVER_URL', 'https://github.com')}/{event.repository}"
-    remote = _git(root, "remote", "get-url", "origin")
-    if remote is None:
-        names = (_git(root, "remote") or "").split()
-        remote = _git(root, "remote", "get-url", names[0]) if names else None
+    remote = _known(root, git.remote_url)
     return web_url(remote) if remote else ""
 
 

@@ -8,10 +8,10 @@ Reading is I/O (`git show <revision>:<path>`, or the working tree outside git);
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot import git
 from bot.catalog import Image
 from bot.errors import DockerfileError
 from bot.pins import Pin, read_pins
@@ -86,19 +86,16 @@ def read_pinned(images: tuple[Image, ...], root: Path, revision: str | None) -> 
 
 
 def _dockerfile_text(root: Path, path: str, revision: str | None) -> tuple[str, str]:
-    if revision and (root / ".git").exists():
-        shown = subprocess.run(
-            ["git", "-C", str(root), "show", f"{revision}:{path}"],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if shown.returncode == 0:
-            return shown.stdout, f"{path}@{revision[:12]}"
-        raise DockerfileError(
-            f"cannot read {path} at {revision[:12]}: {shown.stderr.strip()[:200]}",
-            "fetch the release commit (actions/checkout with fetch-depth: 0) or fix the catalog",
-        )
+    if revision and git.is_checkout(root):
+        try:
+            text = git.show_file(root, revision, path)
+        except git.GitError as exc:
+            raise DockerfileError(
+                f"cannot read {path} at {revision[:12]}: {exc.stderr[:200]}",
+                "fetch the release commit (actions/checkout with fetch-depth: 0) "
+                "or fix the catalog",
+            ) from exc
+        return text, f"{path}@{revision[:12]}"
     try:
         return (root / path).read_text(encoding="utf-8"), path
     except OSError as exc:

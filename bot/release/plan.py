@@ -16,8 +16,9 @@ from typing import Any
 from bot.catalog import Catalog, Image
 from bot.errors import PlanError, ReleaseTagError
 from bot.release.pinned import Installer, Pinned
-from bot.release.tagname import ReleaseTag, resolve_tag, try_resolve
+from bot.release.tagname import ReleaseTag, try_resolve
 from bot.release.tags import Tag, assign_tags, build_tags
+from bot.versions import Version
 
 SCHEMA = "condabot.release/1"
 # Machine-readable end of life, on the image (labels) and its index (annotations).
@@ -67,7 +68,7 @@ class ImageRelease:
     product: str
     dockerfile: str
     flavour: str | None
-    version: str
+    version: Version
     build_args: tuple[tuple[str, str], ...]
     platforms: tuple[PlatformBuild, ...]
     labels: tuple[tuple[str, str], ...]
@@ -91,7 +92,7 @@ class ImageRelease:
             "product": self.product,
             "dockerfile": self.dockerfile,
             "python": self.flavour,
-            "version": self.version,
+            "version": self.version.text,
             "build_args": dict(self.build_args),
             "platforms": [
                 {"platform": p.platform, "arch": p.arch, "runner": p.runner} for p in self.platforms
@@ -116,7 +117,7 @@ class ImageRelease:
 @dataclass(frozen=True)
 class ReleasePlan:
     tag: str
-    version: str
+    version: Version
     revision: str
     created: str
     source: str
@@ -147,7 +148,7 @@ class ReleasePlan:
         return {
             "schema": SCHEMA,
             "tag": self.tag,
-            "version": self.version,
+            "version": self.version.text,
             "revision": self.revision,
             "created": self.created,
             "source": self.source,
@@ -160,7 +161,7 @@ class ReleasePlan:
 
 def make_plan(
     catalog: Catalog,
-    tag: str,
+    release: ReleaseTag,
     pinned: Mapping[str, Pinned],
     existing: Sequence[str],
     revision: str,
@@ -169,7 +170,6 @@ def make_plan(
     *,
     prerelease: bool = False,
 ) -> ReleasePlan:
-    release = resolve_tag(tag, catalog)
     _check_versions(release, pinned)
     labels = (
         ("org.opencontainers.image.source", source),
@@ -178,7 +178,9 @@ def make_plan(
         ("org.opencontainers.image.created", created),
         (BUILD_LABEL, str(release.build)),
     )
-    earlier = [r for t in existing if t != tag and (r := try_resolve(t, catalog)) is not None]
+    earlier = [
+        r for t in existing if t != release.text and (r := try_resolve(t, catalog)) is not None
+    ]
     images = tuple(
         _image_release(catalog, image, pinned[image.name], release, earlier, labels)
         for image in release.images
@@ -187,8 +189,8 @@ def make_plan(
     if prerelease:
         settled = tuple(_hold_floating(image) for image in settled)
     return ReleasePlan(
-        tag,
-        release.version.text,
+        release.text,
+        release.version,
         revision,
         created,
         source,
@@ -245,7 +247,7 @@ def _image_release(
         product=image.product.value,
         dockerfile=image.dockerfile,
         flavour=pinned.flavour,
-        version=pinned.version.text,
+        version=pinned.version,
         build_args=image.build_args + pinned.build_args,
         platforms=tuple(
             PlatformBuild(p.name, p.arch, RUNNERS.get(p.name, DEFAULT_RUNNER))

@@ -6,18 +6,14 @@ body never gathers duplicates, and text maintainers wrote around it is kept.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping, Sequence
-from pathlib import Path
+import re
+from collections.abc import Sequence
 
-from github import Auth, Github, GithubException
-
-from bot.errors import ForgeError
+from bot.forge.github import DEFAULT_API, calling, connect
 from bot.release.plan import ReleasePlan, Target
 from bot.release.publish import Assembled, ImageOutcome
 from bot.release.tags import TagKind
 from bot.release.verify import Check
-from bot.secrets import register
 
 BEGIN = "<!-- condabot:release-report:begin -->"
 END = "<!-- condabot:release-report:end -->"
@@ -80,33 +76,26 @@ def _sbom_lines(item: Assembled, targets: Sequence[Target]) -> list[str]:
     return lines
 
 
+# A section: BEGIN, then text holding no other BEGIN, then END. A marker a maintainer quoted
+# above the section is text to keep, not the start of the section.
+_SECTION = re.compile(f"{re.escape(BEGIN)}(?:(?!{re.escape(BEGIN)}).)*?{re.escape(END)}\n?", re.S)
+
+
 def merge_section(body: str | None, section: str) -> str:
     """`body` with the report section replaced, or appended when it has none."""
     body = body or ""
-    start = body.find(BEGIN)
-    end = body.find(END, start)
-    if start != -1 and end != -1:
-        after = body[end + len(END) :].removeprefix("\n")
-        return body[:start] + section + after
+    merged, found = _SECTION.subn(lambda _: section, body, count=1)
+    if found:
+        return merged
     return body.rstrip("\n") + "\n\n" + section if body.strip() else section
-
-
-def write_step_summary(section: str, env: Mapping[str, str] | None = None) -> bool:
-    path = (os.environ if env is None else env).get("GITHUB_STEP_SUMMARY")
-    if not path:
-        return False
-    with Path(path).open("a", encoding="utf-8") as summary:
-        summary.write(section)
-    return True
 
 
 def update_release_body(
     section: str, repository: str, tag: str, token: str, api_url: str | None = None
 ) -> bool:
     """Put the section into the release's body; False if it was already there as is."""
-    register(token)
-    client = Github(auth=Auth.Token(token), base_url=api_url or "https://api.github.com")
-    try:
+    doing = f"writing the report into release {tag} of {repository}, after publishing the images"
+    with connect(token, api_url or DEFAULT_API) as client, calling(doing, "`contents: write`"):
         release = client.get_repo(repository).get_release(tag)
         body = merge_section(release.body, section)
         if body == (release.body or ""):
@@ -117,11 +106,4 @@ def update_release_body(
             draft=release.draft,
             prerelease=release.prerelease,
         )
-    except GithubException as exc:
-        raise ForgeError(
-            f"cannot update the body of release {tag} in {repository}: HTTP {exc.status}",
-            "give the job `contents: write`; the images are published, rerun only the report",
-        ) from exc
-    finally:
-        client.close()
     return True

@@ -8,6 +8,7 @@ pinned one (Miniconda: the version without its build number) and Python the pinn
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Mapping
 
@@ -48,7 +49,7 @@ def check_smoke(
     labels: Mapping[str, str] | None = None,
 ) -> None:
     found = parse_output(output)
-    prefix = build_args.get("CONDA_PREFIX_DIR", DEFAULT_PREFIX)
+    prefix = posixpath.normpath(build_args.get("CONDA_PREFIX_DIR", DEFAULT_PREFIX))
     problems = _installer_problems(found, image, platform)
     if found.get("machine") != platform.arch:
         problems.append(f"uname -m says {found.get('machine')!r}, not {platform.arch}")
@@ -75,7 +76,7 @@ def _installer_problems(
     if name is None:
         return [f"no installer identity in the image (.condabot-installer: {filename!r})"]
     problems = []
-    if name.version.text != image.version:
+    if name.version != image.version:
         problems.append(f"it installed {filename}, not version {image.version}")
     if name.arch != platform.arch or found.get("arch") != platform.arch:
         problems.append(f"it installed {filename} on {found.get('arch')}, not {platform.arch}")
@@ -88,9 +89,8 @@ def _version_problems(found: Mapping[str, str], image: ImageRelease) -> list[str
     problems = []
     conda = found.get("conda", "").removeprefix("conda ").strip()
     if image.product.startswith("miniconda"):
-        expected = ".".join(image.version.split("-")[0].split(".")[:3])
-        if conda != expected:
-            problems.append(f"conda --version says {conda!r}, not {expected}")
+        if conda != image.version.conda:
+            problems.append(f"conda --version says {conda!r}, not {image.version.conda}")
     elif not re.fullmatch(r"\d+\.\d+\.\d+", conda):
         problems.append(f"conda --version says {conda!r}")
     match = re.fullmatch(r"Python (\d+)\.(\d+)\S*", found.get("python", ""))
