@@ -26,7 +26,7 @@ from enum import StrEnum
 from bot.errors import DockerfileError
 from bot.platforms import BY_ARCH, BY_SUFFIX
 from bot.upstream.model import InstallerName, Product
-from bot.upstream.names import SAFE_FILENAME, parse_installer_name
+from bot.upstream.names import parse_installer_name
 from bot.versions import Version
 
 PIN_ROOT = "https://repo.anaconda.com"
@@ -167,7 +167,7 @@ def _installer(url: str, path: str, line: int) -> tuple[InstallerName, str]:
             path, line, f"installer URL {url[:200]!r} is not on {PIN_ROOT}/miniconda|archive/"
         )
     filename = match["file"]
-    name = parse_installer_name(filename) if SAFE_FILENAME.match(filename) else None
+    name = parse_installer_name(filename)
     if name is None:
         raise _fail(path, line, f"{filename[:200]!r} is not a versioned installer filename")
     if match["dir"] != name.product.directory:

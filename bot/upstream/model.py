@@ -110,9 +110,6 @@ class Listing:
     invalid: tuple[InvalidEntry, ...]
     unrecognized: tuple[str, ...]
 
-    def for_product(self, product: Product) -> tuple[Installer, ...]:
-        return tuple(i for i in self.installers if i.product is product)
-
     def latest_alias(self, product: Product, os: str, arch: str) -> LatestAlias | None:
         for alias in self.aliases:
             if (alias.product, alias.os, alias.arch, alias.ext) == (product, os, arch, "sh"):
