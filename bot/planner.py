@@ -65,6 +65,11 @@ class Kind(StrEnum):
         return self.alarming or self in (Kind.DROP_ARCH, Kind.FLAVOUR_CHANGE)
 
     @property
+    def rank(self) -> int:
+        """0 for the most severe kind: the order the headline is chosen in."""
+        return _ORDER[self]
+
+    @property
     def tag(self) -> str:
         """The upper-case tag its loud notes start with (`STALE HASH: ...`), so a PR body that
         shows this kind's warning can leave its notes out."""
@@ -708,7 +713,7 @@ def _keep_advice(image: Image, pin: Pin, target: _Target, index: _Index) -> str:
 
 
 def _headline(flags: set[Kind], fallback: Kind) -> tuple[Kind, tuple[Kind, ...]]:
-    ordered = tuple(sorted(flags or {fallback}, key=_ORDER.__getitem__))
+    ordered = tuple(sorted(flags or {fallback}, key=lambda k: k.rank))
     return ordered[0], ordered
 
 

@@ -20,7 +20,7 @@ from bot.errors import CatalogError
 from bot.forge.grouping import group_key
 from bot.pins import read_pins
 from bot.planner import Kind, Plan, is_loud, plan
-from bot.writer import rewrite
+from bot.rewrite import rewrite
 from tests.support.mirror import Mirror
 from tests.support.upstream_data import publish_upstream
 from tests.test_planner import (

@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.init import SCHEMA_URL_ENV
 from bot.commands.plan import Planned, add_plan_options, make_plan
+from bot.edits import FileEdit, plan_edits, write_edits
 from bot.errors import CondabotError, NeedsReview, UsageError
 from bot.http import HttpPolicy, default_cache_dir
 from bot.planner import Kind, Plan, format_age, is_loud
 from bot.verify import Verifier, proposals
-from bot.writer import FileEdit, plan_edits, write_edits
 
 if TYPE_CHECKING:
     from bot.discovery import Discovery
