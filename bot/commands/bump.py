@@ -23,7 +23,7 @@ from bot.commands.plan import Planned, add_plan_options, make_plan
 from bot.edits import FileEdit, plan_edits, write_edits
 from bot.errors import CondabotError, NeedsReview, UsageError
 from bot.http import HttpPolicy, default_cache_dir
-from bot.planner import Kind, Plan, format_age, is_loud
+from bot.planner import Kind, Plan, format_age
 from bot.verify import Verifier, proposals
 
 if TYPE_CHECKING:
@@ -175,11 +175,10 @@ def _tell(plan: Plan) -> None:
     """Every note a human must read, and every wait, on stderr: a diff alone hides them."""
     for image in plan.images:
         for note in image.notes:
-            if is_loud(note):
-                print(f"condabot: {image.image}: {note}", file=sys.stderr)
+            if note.loud:
+                print(f"condabot: {image.image}: {note.text}", file=sys.stderr)
         for w in image.waiting:
-            label = f"{w.python}_{w.version}" if w.python else w.version
-            print(f"condabot: {image.image}: waiting: {label} is {format_age(w.age)} old "
+            print(f"condabot: {image.image}: waiting: {w.label} is {format_age(w.age)} old "
                   f"({w.reason})", file=sys.stderr)  # fmt: skip
 
 
@@ -241,5 +240,5 @@ def _warn(planned: Planned) -> None:
     for image in planned.plan.images:
         if image.alarming:
             for note in image.notes:
-                if is_loud(note):
-                    print(f"condabot: {image.image}: {note}", file=sys.stderr)
+                if note.loud:
+                    print(f"condabot: {image.image}: {note.text}", file=sys.stderr)

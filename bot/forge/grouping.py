@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from bot.catalog import Catalog, Image
 from bot.forge.model import FileChange, GroupUpdate, PullRequest
-from bot.planner import ImagePlan, Kind, PinChange, Plan, is_loud
+from bot.planner import ImagePlan, Kind, PinChange, Plan
 
 WARNINGS = {
     Kind.FLAVOUR_CHANGE: "**Python flavour change**: this update moves the image from "
@@ -54,7 +54,7 @@ def group_updates(
                 group=group,
                 title=title(group, members),
                 body=body(members),
-                target=";".join(f"{m.image}={label(m.to_python, m.to_version)}" for m in members),
+                target=";".join(f"{m.image}={m.to_label}" for m in members),
                 digest=_digest(files),
                 files=files,
                 labels=_union(i.bot.labels for i in images),
@@ -84,7 +84,7 @@ def flag_changed_checksums(update: GroupUpdate, pr: PullRequest | None) -> Group
         return update
     before = dict(pr.metadata.pins)
     alarms = tuple(
-        f"CHECKSUM CHANGED UPSTREAM under #{pr.number}: {_file(url)} was {before[url][:16]}…, "
+        f"{Kind.CHECKSUM_CHANGED.tag} under #{pr.number}: {_file(url)} was {before[url][:16]}…, "
         f"is now {sha[:16]}…"
         for url, sha in update.pins
         if url in before and before[url] != sha
@@ -130,8 +130,7 @@ def body(members: Sequence[ImagePlan]) -> str:
 def _image_section(images: Sequence[ImagePlan]) -> str:
     m = images[0]
     names = ", ".join(f"`{i.image}`" for i in images)
-    lines = [f"### {names}: {label(m.from_python, m.from_version)} → "
-             f"{label(m.to_python, m.to_version)}", f"`{m.dockerfile}`"]  # fmt: skip
+    lines = [f"### {names}: {m.from_label} → {m.to_label}", f"`{m.dockerfile}`"]
     for kind in m.flags:
         if kind in WARNINGS:
             dropped = ", ".join(c.arch for c in m.changes if c.to_url is None) or "-"
@@ -143,8 +142,8 @@ def _image_section(images: Sequence[ImagePlan]) -> str:
     released = _release_date(m.changes)
     if released:
         lines.append(f"Released upstream on {released}.")
-    warned = {k.tag for k in m.flags if k in WARNINGS}
-    lines.extend(f"- {n}" for n in m.notes if is_loud(n) and n.split(":", 1)[0] not in warned)
+    # A warning block above says what its kind's notes would: each warning is said once.
+    lines.extend(f"- {n.text}" for n in m.notes if n.loud and n.kind not in WARNINGS)
     return "\n\n".join(lines)
 
 
@@ -170,14 +169,6 @@ def _release_date(changes: Sequence[PinChange]) -> str | None:
 
 def _file(url: str) -> str:
     return url.rsplit("/", 1)[-1]
-
-
-def label(python: str | None, version: str | None) -> str:
-    if version is None:
-        return "-"
-    if not version:
-        return "(none)"  # a new line, before its first pins
-    return f"{python}_{version}" if python else version
 
 
 def _digest(files: Sequence[FileChange]) -> str:

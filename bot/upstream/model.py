@@ -47,6 +47,10 @@ class InstallerName:
     arch: str
     ext: str
 
+    @property
+    def label(self) -> str:
+        return self.version.label(self.python)
+
 
 @dataclass(frozen=True)
 class Installer:
