@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.catalog import parse_catalog
-from bot.forge.grouping import WARNINGS, body, group_updates
+from bot.forge.grouping import WARNINGS, body, group_plans, group_updates
 from bot.planner import ImagePlan, Kind, Note, PinChange, Plan, Severity, Withheld, plan
 from bot.upstream.model import Product
 from bot.versions import Version
@@ -43,13 +43,16 @@ def test_shared_dockerfiles_and_product_groups() -> None:
         image_plan("anaconda3", "d/a/Dockerfile", Product.ANACONDA3, "2025.06-0", None),
         image_plan("anaconda3-ubuntu", "d/au/Dockerfile", Product.ANACONDA3, "2025.06-0", None),
     ))  # fmt: skip
-    seen: list[tuple[str, ...]] = []
-
-    def edits_for(sub: Plan) -> list[tuple[str, str]]:
-        seen.append(tuple(i.image for i in sub.images))
-        return sorted({(i.dockerfile, f"pinned {i.to_version}\n") for i in sub.images})
-
-    updates = {u.group: u for u in group_updates(plan, catalog, edits_for)}
+    groups = group_plans(plan, catalog)
+    assert {g: [i.image for i in sub.images] for g, sub in groups.items()} == {
+        "anaconda3": ["anaconda3", "anaconda3-ubuntu"],
+        "miniconda3": ["miniconda3", "miniconda3-usrlocal"],
+    }
+    edits = {
+        group: {(i.dockerfile, f"pinned {i.to_version}\n") for i in sub.images}
+        for group, sub in groups.items()
+    }
+    updates = {u.group: u for u in group_updates(groups, edits, catalog)}
     assert sorted(updates) == ["anaconda3", "miniconda3"]
     mini = updates["miniconda3"]
     assert mini.title == "chore(deps): update miniconda3 (py314) to 26.5.3-1"
@@ -59,7 +62,6 @@ def test_shared_dockerfiles_and_product_groups() -> None:
     ana = updates["anaconda3"]
     assert [f.path for f in ana.files] == ["d/a/Dockerfile", "d/au/Dockerfile"]
     assert ana.target == "anaconda3=2025.06-0;anaconda3-ubuntu=2025.06-0"
-    assert ("miniconda3", "miniconda3-usrlocal") in seen
 
 
 def test_installer_sizes_read_well_at_any_scale() -> None:

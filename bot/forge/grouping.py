@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.catalog import Catalog, Image
@@ -35,19 +35,24 @@ def group_key(image: Image, catalog: Catalog) -> str:
     return next(i.name for i in catalog.images if i.pin_file == image.pin_file)
 
 
-def group_updates(
-    plan: Plan, catalog: Catalog, edits_for: Callable[[Plan], Sequence[tuple[str, str]]]
-) -> list[GroupUpdate]:
-    """`edits_for(sub_plan)` gives the (path, new text) pairs that apply a plan."""
+def group_plans(plan: Plan, catalog: Catalog) -> dict[str, Plan]:
+    """Each group's share of the plan, by group key: its images that change something."""
     groups: dict[str, list[ImagePlan]] = {}
-    for image_plan in plan.images:
-        if image_plan.changes:
-            key = group_key(catalog.image(image_plan.image), catalog)
-            groups.setdefault(key, []).append(image_plan)
+    for image_plan in plan.with_changes():
+        key = group_key(catalog.image(image_plan.image), catalog)
+        groups.setdefault(key, []).append(image_plan)
+    return {key: Plan(plan.now, tuple(members)) for key, members in sorted(groups.items())}
+
+
+def group_updates(
+    groups: Mapping[str, Plan], edits: Mapping[str, Iterable[tuple[str, str]]], catalog: Catalog
+) -> list[GroupUpdate]:
+    """One update per group of `group_plans`; `edits[group]`: the (path, new text) pairs that
+    apply the group's plan, computed once by the caller (they read the files)."""
     updates = []
-    for group, members in sorted(groups.items()):
-        edits = edits_for(Plan(plan.now, tuple(members)))
-        files = tuple(FileChange(path, text.encode()) for path, text in sorted(edits))
+    for group, sub in groups.items():
+        members = sub.images
+        files = tuple(FileChange(path, text.encode()) for path, text in sorted(edits[group]))
         images = [catalog.image(m.image) for m in members]
         updates.append(
             GroupUpdate(
