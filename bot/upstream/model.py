@@ -52,14 +52,10 @@ class InstallerName:
         return self.version.label(self.python)
 
 
-@dataclass(frozen=True)
-class Installer:
-    filename: str
+class Named:
+    """An installer, or a pin of one: what its filename says, read from `name`."""
+
     name: InstallerName
-    sha256: str
-    size: int
-    mtime: float
-    url: str
 
     @property
     def product(self) -> Product:
@@ -80,6 +76,16 @@ class Installer:
     @property
     def arch(self) -> str:
         return self.name.arch
+
+
+@dataclass(frozen=True)
+class Installer(Named):
+    filename: str
+    name: InstallerName
+    sha256: str
+    size: int
+    mtime: float
+    url: str
 
 
 @dataclass(frozen=True)
