@@ -30,7 +30,6 @@ from tests.test_planner import (
     miniconda_file,
     miniconda_pins,
     newer_documents,
-    texts,
     version_text,
 )
 
