@@ -272,14 +272,20 @@ def _first_schema_error(data: Any, fail: _Fail) -> CatalogError | None:
     return fail(path, problem)
 
 
-def parse_catalog(text: str, source: str = str(DEFAULT_PATH)) -> Catalog:
+def load_yaml(text: str, source: str) -> Any:
+    """The catalog's YAML tree, round-trip: comments and line numbers kept for errors and
+    for the catalog editor (`bot.catalog_edit`), which changes the text in place."""
     try:
-        document = YAML(typ="rt").load(text)
+        return YAML(typ="rt").load(text)
     except YAMLError as exc:
         raise CatalogError(
             f"{source}: not valid YAML ({' '.join(str(exc).split())[:200]})",
             f"fix {source}",
         ) from exc
+
+
+def parse_catalog(text: str, source: str = str(DEFAULT_PATH)) -> Catalog:
+    document = load_yaml(text, source)
     fail = _Fail(source, document)
     data = _plain(document)
     if not isinstance(data, dict):

@@ -22,10 +22,10 @@ from pathlib import Path, PurePosixPath
 
 from bot.catalog import BotPolicy, Catalog, Image, TagPolicy, load_catalog
 from bot.errors import CatalogError, DockerfileError
+from bot.files import read_text
 from bot.pins import Pin, read_pins
 from bot.platforms import BY_ARCH
 from bot.upstream.model import Product
-from bot.writer import read_text
 
 DOCKERFILE_PATTERNS = (
     "Dockerfile", "Dockerfile.*", "*.Dockerfile", "*.dockerfile",

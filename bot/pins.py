@@ -25,9 +25,8 @@ from enum import StrEnum
 
 from bot.errors import DockerfileError
 from bot.platforms import BY_ARCH, BY_SUFFIX
-from bot.upstream.model import InstallerName, Product
-from bot.upstream.names import SAFE_FILENAME, parse_installer_name
-from bot.versions import Version
+from bot.upstream.model import InstallerName, Named
+from bot.upstream.names import parse_installer_name
 
 PIN_ROOT = "https://repo.anaconda.com"
 NEARBY_LINES = 4
@@ -62,12 +61,10 @@ class Span:
 
 
 @dataclass(frozen=True)
-class Pin:
+class Pin(Named):
     path: str
     line: int  # 1-based line of the URL
-    arch: str
     name: InstallerName
-    filename: str
     url: str  # fully expanded, always under PIN_ROOT
     sha256: str
     url_span: Span  # the URL value; for `templated`, the variable's default
@@ -83,16 +80,8 @@ class Pin:
     file_repeats: tuple[Span, ...] = ()
 
     @property
-    def product(self) -> Product:
-        return self.name.product
-
-    @property
-    def python(self) -> str | None:
-        return self.name.python
-
-    @property
-    def version(self) -> Version:
-        return self.name.version
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
 
     def value_for(self, url: str) -> str:
         """The text to put in `url_span` so that this pin reads `url`."""
@@ -160,21 +149,21 @@ def _unquoted(match: re.Match[str]) -> tuple[str, Span]:
     return raw, Span(start, end)
 
 
-def _installer(url: str, path: str, line: int) -> tuple[InstallerName, str]:
+def _installer(url: str, path: str, line: int) -> InstallerName:
     match = _PIN_URL.match(url)
     if not match:
         raise _fail(
             path, line, f"installer URL {url[:200]!r} is not on {PIN_ROOT}/miniconda|archive/"
         )
     filename = match["file"]
-    name = parse_installer_name(filename) if SAFE_FILENAME.match(filename) else None
+    name = parse_installer_name(filename)
     if name is None:
         raise _fail(path, line, f"{filename[:200]!r} is not a versioned installer filename")
     if match["dir"] != name.product.directory:
         raise _fail(path, line, f"{filename} belongs under /{name.product.directory}/")
     if (name.os, name.ext) != ("Linux", "sh") or name.arch not in BY_ARCH:
         raise _fail(path, line, f"{filename} is not a Linux installer for {sorted(BY_ARCH)}")
-    return name, filename
+    return name
 
 
 def _sha(value: str, path: str, line: int) -> str:
@@ -216,7 +205,7 @@ def _arg_pair(
     if platform is None:
         raise _fail(path, line, f"unknown ARG suffix {suffix!r}; expected one of {list(BY_SUFFIX)}")
     url, url_span = _unquoted(url_match)
-    name, filename = _installer(url, path, line)
+    name = _installer(url, path, line)
     if name.arch != platform.arch:
         raise _fail(
             path,
@@ -232,9 +221,7 @@ def _arg_pair(
     return Pin(
         path=path,
         line=line,
-        arch=name.arch,
         name=name,
-        filename=filename,
         url=url,
         sha256=_sha(sha, path, sha_line),
         url_span=url_span,
@@ -326,7 +313,8 @@ def _inline_pin(
     url, url_span, template = raw, Span(*url_match.span()), None
     if "$" in raw:
         url, url_span, template = _expand(text, path, lines, url_match, line)
-    name, filename = _installer(url, path, line)
+    name = _installer(url, path, line)
+    filename = url.rsplit("/", 1)[-1]
     if not shas:
         raise _fail(
             path,
@@ -346,9 +334,7 @@ def _inline_pin(
     return Pin(
         path=path,
         line=line,
-        arch=name.arch,
         name=name,
-        filename=filename,
         url=url,
         sha256=_sha(shas[0].group(), path, sha_line),
         url_span=url_span,

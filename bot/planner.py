@@ -26,7 +26,7 @@ from bot.catalog import Catalog, Image
 from bot.errors import PlanError
 from bot.pins import PIN_ROOT, Pin, PinFormat
 from bot.platforms import BY_ARCH
-from bot.upstream.model import Installer, Listing, Product
+from bot.upstream.model import Installer, InstallerName, Listing, Product
 from bot.versions import Version
 
 SCHEMA = "condabot.plan/1"
@@ -65,9 +65,13 @@ class Kind(StrEnum):
         return self.alarming or self in (Kind.DROP_ARCH, Kind.FLAVOUR_CHANGE)
 
     @property
+    def rank(self) -> int:
+        """0 for the most severe kind: the order the headline is chosen in."""
+        return _ORDER[self]
+
+    @property
     def tag(self) -> str:
-        """The upper-case tag its loud notes start with (`STALE HASH: ...`), so a PR body that
-        shows this kind's warning can leave its notes out."""
+        """The upper-case tag its warnings start with (`STALE HASH: ...`)."""
         return _TAGS.get(self, self.value.replace("-", " ").upper())
 
 
@@ -78,12 +82,26 @@ _TAGS = {
 }
 
 
-def is_loud(note: str) -> bool:
-    """Notes a reviewer must not miss start with an upper-case tag (`STALE HASH: ...`)."""
-    return note.split(":", 1)[0].isupper()
-
-
 _ORDER = {kind: i for i, kind in enumerate(Kind)}
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"  # a reviewer must not miss it: bump prints it, PR bodies list it
+
+
+@dataclass(frozen=True)
+class Note:
+    severity: Severity
+    text: str  # a warning's starts with its tag: `STALE HASH: ...`
+    kind: Kind | None = None  # the finding it explains, if it explains one
+
+    @property
+    def loud(self) -> bool:
+        return self.severity is Severity.WARNING
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,9 @@ class PinChange:
     to_sha: str | None
     size: int | None = None
     mtime: float | None = None
+    # What the URLs name, for labels: derived from them, so not compared.
+    from_name: InstallerName | None = field(default=None, compare=False)
+    to_name: InstallerName | None = field(default=None, compare=False)
 
     @property
     def removes(self) -> bool:
@@ -104,13 +125,33 @@ class PinChange:
     def adds(self) -> bool:
         return not self.from_url
 
+    @property
+    def from_label(self) -> str:
+        return "(none)" if self.from_name is None else self.from_name.label
+
+    @property
+    def to_label(self) -> str:
+        return "(removed)" if self.to_name is None else self.to_name.label
+
 
 @dataclass(frozen=True)
 class Waiting:
-    version: str
+    version: Version | None  # None: no release to name yet (see `release`)
     python: str | None
     age: timedelta
     reason: str
+
+    @property
+    def release(self) -> str:
+        """What is waited for, as the JSON plan and the dashboard write it: a version, else
+        upstream's `latest` (mid-upload, no flavour known) or `-` (a line's first release)."""
+        if self.version is None:
+            return "latest" if self.python is None else "-"
+        return self.version.text
+
+    @property
+    def label(self) -> str:
+        return self.release if self.version is None else self.version.label(self.python)
 
 
 @dataclass(frozen=True)
@@ -120,15 +161,23 @@ class ImagePlan:
     product: Product
     kind: Kind
     flags: tuple[Kind, ...]  # every kind that applies, headline first
-    from_version: str
+    from_version: Version | None  # None: no pins yet (a new line)
     from_python: str | None
-    to_version: str | None  # None: the release does not change
+    to_version: Version | None  # None: the release does not change
     to_python: str | None
     age: timedelta | None  # age of the target release
     changes: tuple[PinChange, ...] = ()
     drop_platforms: tuple[str, ...] = ()  # OCI platforms to remove from the catalog
     waiting: tuple[Waiting, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
+
+    @property
+    def from_label(self) -> str:
+        return "(none)" if self.from_version is None else self.from_version.label(self.from_python)
+
+    @property
+    def to_label(self) -> str:
+        return "-" if self.to_version is None else self.to_version.label(self.to_python)
 
     @property
     def alarming(self) -> bool:
@@ -249,12 +298,23 @@ class _Draft:
     """What one image's planning accumulates before it is frozen into an ImagePlan."""
 
     flags: set[Kind] = field(default_factory=set)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     waiting: list[Waiting] = field(default_factory=list)
     mid_upload: bool = False  # upstream's default flavour is unknown until the upload ends
 
     def copy(self) -> _Draft:
         return _Draft(set(self.flags), list(self.notes), list(self.waiting), self.mid_upload)
+
+    def note(self, text: str, kind: Kind | None = None) -> None:
+        """Context; a note that explains a kind flags it."""
+        if kind is not None:
+            self.flags.add(kind)
+        self.notes.append(Note(Severity.INFO, text, kind))
+
+    def warn(self, kind: Kind, text: str) -> None:
+        """A finding a reviewer must not miss: flagged, and said after the kind's tag."""
+        self.flags.add(kind)
+        self.notes.append(Note(Severity.WARNING, f"{kind.tag}: {text}", kind))
 
 
 def plan(
@@ -321,9 +381,10 @@ def _plan_image(
     _check_integrity(by_arch, index, draft)
     versions = {p.version for p in pins}
     if len(versions) > 1 or len({p.python for p in pins}) > 1:
-        draft.flags.add(Kind.MIXED_VERSIONS)
-        listed = ", ".join(f"{a} {_label(p.python, p.version)}" for a, p in by_arch.items())
-        draft.notes.append(f"the Dockerfile pins different releases per arch: {listed}")
+        listed = ", ".join(f"{a} {p.name.label}" for a, p in by_arch.items())
+        draft.note(
+            f"the Dockerfile pins different releases per arch: {listed}", Kind.MIXED_VERSIONS
+        )
     default = _upstream_default(image.product, listing, now)
     flavour = _target_flavour(image, current.python, default, draft)
     if image.frozen:
@@ -353,28 +414,23 @@ def _proposes(change: PinChange) -> tuple[str, str] | None:
 
 def _hold(current: Pin | None, target: _Target, blocked: Sequence[Withheld], draft: _Draft) -> None:
     """The target needs an installer that failed verification: nothing moves."""
-    kept = "none" if current is None else _label(current.python, current.version)
+    kept = "none" if current is None else current.name.label
     for item in blocked:
         if item.mismatch:
-            draft.flags.add(Kind.UNVERIFIED)
             arch = next(
                 (a for a, i in target.installers.items() if i.filename == item.filename), "?"
             )
-            draft.notes.append(
-                f"{Kind.UNVERIFIED.tag}: {arch}: {item.filename}: {item.reason}; not proposed, "
-                f"the pins stay at {kept}"
+            draft.warn(
+                Kind.UNVERIFIED,
+                f"{arch}: {item.filename}: {item.reason}; not proposed, the pins stay at {kept}",
             )
         else:
             reason = f"{item.filename} could not be verified: {item.reason}"
-            draft.waiting.append(Waiting(target.version.text, target.python, target.age, reason))
+            draft.waiting.append(Waiting(target.version, target.python, target.age, reason))
 
 
 def _arch_rank(arch: str) -> int:
     return list(BY_ARCH).index(arch) if arch in BY_ARCH else len(BY_ARCH)
-
-
-def _label(python: str | None, version: Version) -> str:
-    return f"{python}_{version}" if python else version.text
 
 
 def _check_pins(image: Image, pins: Sequence[Pin]) -> dict[str, Pin]:
@@ -400,23 +456,22 @@ def _check_integrity(by_arch: Mapping[str, Pin], index: _Index, draft: _Draft) -
     for arch, pin in by_arch.items():
         upstream = index.by_filename.get(pin.filename)
         if upstream is None:
-            draft.notes.append(f"{arch}: {pin.filename} is not in the upstream listing")
+            draft.note(f"{arch}: {pin.filename} is not in the upstream listing")
             continue
         if upstream.sha256 == pin.sha256:
             continue
         owner = index.by_sha.get(pin.sha256)
         if owner is not None:
-            draft.flags.add(Kind.STALE_HASH)
-            draft.notes.append(
-                f"{Kind.STALE_HASH.tag}: {arch}: the sha256 pinned for {pin.filename} is that of "
-                f"{owner.filename}; upstream's is {upstream.sha256} (a version bump left it)"
+            draft.warn(
+                Kind.STALE_HASH,
+                f"{arch}: the sha256 pinned for {pin.filename} is that of {owner.filename}; "
+                f"upstream's is {upstream.sha256} (a version bump left it)",
             )
         else:
-            draft.flags.add(Kind.CHECKSUM_CHANGED)
-            draft.notes.append(
-                f"{Kind.CHECKSUM_CHANGED.tag}: {arch}: {pin.filename} was {pin.sha256}, upstream "
-                f"now lists {upstream.sha256} for the same name; verify it with Anaconda "
-                "before merging"
+            draft.warn(
+                Kind.CHECKSUM_CHANGED,
+                f"{arch}: {pin.filename} was {pin.sha256}, upstream now lists {upstream.sha256} "
+                "for the same name; verify it with Anaconda before merging",
             )
 
 
@@ -454,10 +509,10 @@ def _target_flavour(
     if not image.follows_default:
         newest = default.flavour
         if newest and newest != image.python and _flavour_key(newest) > _flavour_key(image.python):
-            draft.flags.add(Kind.NEW_FLAVOUR)
-            draft.notes.append(
+            draft.note(
                 f"upstream's default flavour is now {newest}; staying on {image.python} "
-                "as the catalog pins it"
+                "as the catalog pins it",
+                Kind.NEW_FLAVOUR,
             )
         return image.python
     if current is None and image.product is not Product.MINICONDA3:
@@ -466,7 +521,7 @@ def _target_flavour(
         _wait_for_upload(default, draft)
         return current
     if default.flavour and current and _flavour_key(default.flavour) < _flavour_key(current):
-        draft.notes.append(
+        draft.note(
             f"upstream's -latest- alias names {default.flavour}, older than the pinned "
             f"{current}: staying on {current} (set the image's python to move down)"
         )
@@ -477,12 +532,13 @@ def _target_flavour(
 def _wait_for_upload(default: _Default, draft: _Draft) -> None:
     draft.mid_upload = True
     reason = f"upstream is mid-upload: {default.unsettled}"
-    draft.waiting.append(Waiting("latest", None, default.age, reason))
+    draft.waiting.append(Waiting(None, None, default.age, reason))
     if default.age >= ARCH_GRACE:
-        draft.notes.append(
+        text = (
             f"UPLOAD STUCK: upstream has been mid-upload for {_age(default.age)}: "
             f"{default.unsettled}; ask Anaconda, or pin the image's python"
         )
+        draft.notes.append(Note(Severity.WARNING, text))
 
 
 def _flavour_key(flavour: str) -> tuple[int, int]:
@@ -510,7 +566,7 @@ def _choose(
             version < current.version or (version == current.version and flavour == current.python)
         ):
             break
-        label = _label(flavour, version)
+        label = version.label(flavour)
         if _ignored(policy.ignore, flavour, version):
             skipped.append(f"{label} (bot.ignore)")
             continue
@@ -526,12 +582,12 @@ def _choose(
             reason = f"younger than {_age(policy.min_release_age)}"
             if age < timedelta(0):
                 reason = "dated after the planning time"  # a listing from the future, or --now
-            draft.waiting.append(Waiting(version.text, flavour, age, reason))
+            draft.waiting.append(Waiting(version, flavour, age, reason))
             continue
         late = [a for a in by_arch if a not in installers]
         if late and age < ARCH_GRACE:
             draft.waiting.append(
-                Waiting(version.text, flavour, age, f"{', '.join(late)} not yet published")
+                Waiting(version, flavour, age, f"{', '.join(late)} not yet published")
             )
             continue
         if late and current is None:
@@ -561,13 +617,13 @@ def _check_flavour_lives(
     age = now - datetime.fromtimestamp(allowed[newest], UTC)
     if age < ARCH_GRACE:
         reason = f"{flavour} not yet published (upstream uploads one file at a time)"
-        draft.waiting.append(Waiting(newest.text, flavour, age, reason))
+        draft.waiting.append(Waiting(newest, flavour, age, reason))
         return
-    draft.flags.add(Kind.FLAVOUR_ENDED)
-    draft.notes.append(
-        f"{Kind.FLAVOUR_ENDED.tag}: {flavour}: upstream's newest release {newest} has no {flavour} "
-        f"installer; last was {_label(flavour, last)}. The line stays there; to retire it, "
-        "set frozen: true (a product release then leaves it out)"
+    draft.warn(
+        Kind.FLAVOUR_ENDED,
+        f"{flavour}: upstream's newest release {newest} has no {flavour} installer; last was "
+        f"{last.label(flavour)}. The line stays there; to retire it, set frozen: true (a "
+        "product release then leaves it out)",
     )
 
 
@@ -580,52 +636,41 @@ def _first_pins(
     if target is None:
         if not draft.waiting:
             reason = f"upstream has no {image.python} release for {', '.join(image.arches)} yet"
-            draft.waiting.append(Waiting("-", image.python, timedelta(0), reason))
-        return _new_line_plan(image, None, (), draft)
-    changes = tuple(_added(arch, target.installers[arch]) for arch in image.arches)
+            draft.waiting.append(Waiting(None, image.python, timedelta(0), reason))
+        return _finish(image, None, None, (), draft)
+    changes = tuple(_change(arch, None, target.installers[arch]) for arch in image.arches)
     blocked = [withheld[k] for c in changes if (k := _proposes(c)) and k in withheld]
     if blocked:
         _hold(None, target, blocked, draft)
-        return _new_line_plan(image, None, (), draft)
-    draft.flags.add(Kind.FIRST_PINS)
-    draft.notes.append(
-        f"the line has no pins yet: first pins {_label(target.python, target.version)}"
+        return _finish(image, None, None, (), draft)
+    draft.note(
+        f"the line has no pins yet: first pins {target.version.label(target.python)}",
+        Kind.FIRST_PINS,
     )
-    return _new_line_plan(image, target, changes, draft)
+    return _finish(image, None, target, changes, draft)
 
 
-def _added(arch: str, installer: Installer) -> PinChange:
+def _change(arch: str, pin: Pin | None, installer: Installer | None) -> PinChange:
+    """From `pin` (None: a first pin) to `installer` (None: the pin is removed)."""
+    if installer is None:
+        assert pin is not None
+        return PinChange(arch, pin.url, None, pin.sha256, None, from_name=pin.name)
     url = f"{PIN_ROOT}/{installer.product.directory}/{installer.filename}"
-    return PinChange(arch, "", url, "", installer.sha256, installer.size, installer.mtime)
-
-
-def _new_line_plan(
-    image: Image, target: _Target | None, changes: tuple[PinChange, ...], draft: _Draft
-) -> ImagePlan:
-    if target is not None:
-        draft.flags.add(Kind.BUMP)
-    if draft.waiting and not changes:
-        draft.flags.add(Kind.WAITING)
-    kind, flags = _headline(draft.flags, Kind.UP_TO_DATE)
-    return ImagePlan(
-        image=image.name,
-        dockerfile=image.pin_file,
-        product=image.product,
-        kind=kind,
-        flags=flags,
-        from_version="",
-        from_python=None,
-        to_version=target.version.text if target else None,
-        to_python=target.python if target else None,
-        age=target.age if target else None,
-        changes=changes,
-        waiting=tuple(draft.waiting),
-        notes=tuple(draft.notes),
+    return PinChange(
+        arch,
+        pin.url if pin else "",
+        url,
+        pin.sha256 if pin else "",
+        installer.sha256,
+        installer.size,
+        installer.mtime,
+        pin.name if pin else None,
+        installer.name,
     )
 
 
 def _ignored(ignore: Sequence[str], flavour: str | None, version: Version) -> bool:
-    names = {version.text, version.upstream, _label(flavour, version)}
+    names = {version.text, version.upstream, version.label(flavour)}
     return any(entry in names for entry in ignore)
 
 
@@ -634,7 +679,7 @@ def _note_skipped(skipped: list[str], draft: _Draft) -> None:
         return
     shown = ", ".join(skipped[:_MAX_SKIP_NOTES])
     more = f" and {len(skipped) - _MAX_SKIP_NOTES} more" if len(skipped) > _MAX_SKIP_NOTES else ""
-    draft.notes.append(f"skipped by policy: {shown}{more}")
+    draft.note(f"skipped by policy: {shown}{more}")
 
 
 def _same_release(current: Pin, index: _Index, now: datetime) -> _Target | None:
@@ -656,34 +701,22 @@ def _changes(
         installer = target.installers.get(arch)
         if installer is None and target.age < ARCH_GRACE:
             reason = f"{arch} not yet published"
-            draft.waiting.append(Waiting(target.version.text, target.python, target.age, reason))
+            draft.waiting.append(Waiting(target.version, target.python, target.age, reason))
             continue
         if installer is None:
-            changes.append(PinChange(arch, pin.url, None, pin.sha256, None))
-            draft.flags.add(Kind.DROP_ARCH)
-            draft.notes.append(
-                f"{Kind.DROP_ARCH.tag}: {arch}: no installer for {target.version}; "
-                f"{_keep_advice(image, pin, target, index)}"
-            )
+            changes.append(_change(arch, pin, None))
+            advice = _keep_advice(image, pin, target, index)
+            draft.warn(Kind.DROP_ARCH, f"{arch}: no installer for {target.version}; {advice}")
             if pin.format is not PinFormat.ARG_PAIR:
-                draft.notes.append(
+                draft.note(
                     f"{arch}: the {pin.format} form cannot be removed automatically; "
-                    "remove its lines by hand"
+                    "remove its lines by hand",
+                    Kind.DROP_ARCH,
                 )
             continue
-        url = f"{PIN_ROOT}/{installer.product.directory}/{installer.filename}"
-        if (url, installer.sha256) != (pin.url, pin.sha256):
-            changes.append(
-                PinChange(
-                    arch,
-                    pin.url,
-                    url,
-                    pin.sha256,
-                    installer.sha256,
-                    installer.size,
-                    installer.mtime,
-                )
-            )
+        change = _change(arch, pin, installer)
+        if (change.to_url, change.to_sha) != (pin.url, pin.sha256):
+            changes.append(change)
     return tuple(changes)
 
 
@@ -703,38 +736,59 @@ def _keep_advice(image: Image, pin: Pin, target: _Target, index: _Index) -> str:
         if python
         else f"set bot.allow to {allow}"
     )
-    last_text = _label(python, last) if python else last.text
-    return f"last was {last_text}. The bump drops {pin.arch}; to keep it, {keep}"
+    return f"last was {last.label(python)}. The bump drops {pin.arch}; to keep it, {keep}"
 
 
 def _headline(flags: set[Kind], fallback: Kind) -> tuple[Kind, tuple[Kind, ...]]:
-    ordered = tuple(sorted(flags or {fallback}, key=_ORDER.__getitem__))
+    ordered = tuple(sorted(flags or {fallback}, key=lambda k: k.rank))
     return ordered[0], ordered
 
 
 def _finish(
     image: Image,
-    current: Pin,
+    current: Pin | None,
     target: _Target | None,
     changes: tuple[PinChange, ...],
     draft: _Draft,
 ) -> ImagePlan:
-    moves = target is not None and (target.version, target.python) != (
-        current.version,
-        current.python,
-    )
+    """`current` None: a new line, with no pins yet."""
+    pinned = None if current is None else (current.version, current.python)
+    moves = target is not None and (target.version, target.python) != pinned
     if moves:
-        draft.flags.add(Kind.BUMP)
         assert target is not None
-        if target.python != current.python:
-            draft.flags.add(Kind.FLAVOUR_CHANGE)
-            draft.notes.append(
-                f"{Kind.FLAVOUR_CHANGE.tag}: Python {current.python or '(none)'} -> "
-                f"{target.python}: packages built for the old Python may break"
+        draft.flags.add(Kind.BUMP)
+        if current is not None and target.python != current.python:
+            draft.warn(
+                Kind.FLAVOUR_CHANGE,
+                f"Python {current.python or '(none)'} -> {target.python}: packages built for the "
+                "old Python may break",
             )
     if draft.waiting and not changes:
         draft.flags.add(Kind.WAITING)
+    age = target.age if target and changes else None
+    return _image_plan(image, draft, current, target if moves else None, age, changes)
+
+
+def _frozen(image: Image, current: Pin, target: _Target | None, draft: _Draft) -> ImagePlan:
+    newest = f"; {target.version.label(target.python)} is available" if target else ""
+    draft.note(f"frozen at {current.name.label}{newest}: not moved", Kind.FROZEN)
+    if draft.flags & {Kind.CHECKSUM_CHANGED, Kind.STALE_HASH}:
+        draft.note("frozen: its hashes are left as they are; fix them by hand", Kind.FROZEN)
+    return _image_plan(image, draft, current)
+
+
+def _image_plan(
+    image: Image,
+    draft: _Draft,
+    current: Pin | None,
+    target: _Target | None = None,
+    age: timedelta | None = None,
+    changes: tuple[PinChange, ...] = (),
+) -> ImagePlan:
+    """The draft, frozen. `target`: the release proposed, only when it moves."""
     kind, flags = _headline(draft.flags, Kind.UP_TO_DATE)
+    if Kind.FROZEN in flags and not kind.alarming:
+        kind = Kind.FROZEN  # only an alarm outranks it
     dropped = {c.arch for c in changes if c.removes}
     return ImagePlan(
         image=image.name,
@@ -742,37 +796,13 @@ def _finish(
         product=image.product,
         kind=kind,
         flags=flags,
-        from_version=current.version.text,
-        from_python=current.python,
-        to_version=target.version.text if moves and target else None,
-        to_python=target.python if moves and target else None,
-        age=target.age if target and changes else None,
+        from_version=None if current is None else current.version,
+        from_python=None if current is None else current.python,
+        to_version=None if target is None else target.version,
+        to_python=None if target is None else target.python,
+        age=age,
         changes=changes,
         drop_platforms=tuple(p.name for p in image.platforms if p.arch in dropped),
-        waiting=tuple(draft.waiting),
-        notes=tuple(draft.notes),
-    )
-
-
-def _frozen(image: Image, current: Pin, target: _Target | None, draft: _Draft) -> ImagePlan:
-    newest = f"; {_label(target.python, target.version)} is available" if target else ""
-    draft.notes.append(f"frozen at {_label(current.python, current.version)}{newest}: not moved")
-    if draft.flags & {Kind.CHECKSUM_CHANGED, Kind.STALE_HASH}:
-        draft.notes.append("frozen: its hashes are left as they are; fix them by hand")
-    draft.flags.add(Kind.FROZEN)
-    _, flags = _headline(draft.flags, Kind.FROZEN)
-    kind = flags[0] if flags[0].alarming else Kind.FROZEN
-    return ImagePlan(
-        image=image.name,
-        dockerfile=image.pin_file,
-        product=image.product,
-        kind=kind,
-        flags=flags,
-        from_version=current.version.text,
-        from_python=current.python,
-        to_version=None,
-        to_python=None,
-        age=None,
         waiting=tuple(draft.waiting),
         notes=tuple(draft.notes),
     )
@@ -811,10 +841,10 @@ def _image_json(image: ImagePlan) -> dict[str, Any]:
         "product": image.product.value,
         "kind": image.kind.value,
         "flags": [k.value for k in image.flags],
-        "from": {"version": image.from_version, "python": image.from_python},
+        "from": {"version": _text(image.from_version), "python": image.from_python},
         "to": None
         if image.to_version is None
-        else {"version": image.to_version, "python": image.to_python},
+        else {"version": image.to_version.text, "python": image.to_python},
         "age_seconds": None if image.age is None else int(image.age.total_seconds()),
         "changes": [
             {
@@ -831,60 +861,16 @@ def _image_json(image: ImagePlan) -> dict[str, Any]:
         "drop_platforms": list(image.drop_platforms),
         "waiting": [
             {
-                "version": w.version,
+                "version": w.release,
                 "python": w.python,
                 "age_seconds": int(w.age.total_seconds()),
                 "reason": w.reason,
             }
             for w in image.waiting
         ],
-        "notes": list(image.notes),
+        "notes": [n.text for n in image.notes],
     }
 
 
-def plan_from_json(data: Mapping[str, Any]) -> Plan:
-    """The inverse of `plan_to_json`, e.g. to read a plan back from a PR body."""
-    if data.get("schema") != SCHEMA:
-        raise PlanError(f"not a {SCHEMA} document (schema {data.get('schema')!r})")
-    try:
-        return Plan(
-            datetime.fromisoformat(data["now"]),
-            tuple(_image_from_json(i) for i in data["images"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise PlanError(f"malformed {SCHEMA} document: {exc!r}") from exc
-
-
-def _image_from_json(data: Mapping[str, Any]) -> ImagePlan:
-    to = data["to"] or {}
-    age = data["age_seconds"]
-    return ImagePlan(
-        image=data["image"],
-        dockerfile=data["dockerfile"],
-        product=Product(data["product"]),
-        kind=Kind(data["kind"]),
-        flags=tuple(Kind(k) for k in data["flags"]),
-        from_version=data["from"]["version"],
-        from_python=data["from"]["python"],
-        to_version=to.get("version"),
-        to_python=to.get("python"),
-        age=None if age is None else timedelta(seconds=age),
-        changes=tuple(
-            PinChange(
-                c["arch"],
-                c["from_url"],
-                c["to_url"],
-                c["from_sha256"],
-                c["to_sha256"],
-                c["size"],
-                c["mtime"],
-            )
-            for c in data["changes"]
-        ),
-        drop_platforms=tuple(data["drop_platforms"]),
-        waiting=tuple(
-            Waiting(w["version"], w["python"], timedelta(seconds=w["age_seconds"]), w["reason"])
-            for w in data["waiting"]
-        ),
-        notes=tuple(data["notes"]),
-    )
+def _text(version: Version | None) -> str:
+    return "" if version is None else version.text  # "": a new line, no pins yet

@@ -35,7 +35,6 @@ from bot.upstream.failures import deadline_error, request_error, status_error
 log = logging.getLogger(__name__)
 
 MAX_INSTALLER_BYTES = 8 * 2**30  # the largest installer is about 1 GB
-_CHUNK = 1 << 20
 _BODY_TRIES = 3  # a body cut off mid-transfer is worth fetching again
 _RECORDS = "verified"
 
@@ -47,7 +46,7 @@ class Proposal:
     filename: str
     path: str  # under the upstream root, e.g. "miniconda/<filename>"
     sha256: str
-    size: int | None  # None only in a plan read back from JSON without sizes
+    size: int | None  # None: the plan does not say (then any size up to the cap passes)
 
 
 class Status(StrEnum):
@@ -165,7 +164,7 @@ class Verifier:
                 detail = f"upstream serves {declared} bytes, the listing says {proposal.size}"
                 return Check(proposal, Status.MISMATCH, detail)
             digest, count = hashlib.sha256(), 0
-            for chunk in response.iter_content(_CHUNK):
+            for chunk in response.iter_content(chunk_size=1 << 20):
                 count += len(chunk)
                 if count > limit:
                     detail = f"upstream serves more than the {limit} bytes the listing says"

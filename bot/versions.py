@@ -62,6 +62,11 @@ class Version:
         """Major.minor as written upstream: `26.5` of `26.5.3-1`, `2023.07` of `2023.07-2`."""
         return ".".join(self.upstream.split(".")[:2])
 
+    def label(self, python: str | None) -> str:
+        """This release of a Python flavour as upstream's filenames write it: `py312_25.3.1-1`;
+        the text alone without a flavour (Anaconda, old Miniconda)."""
+        return f"{python}_{self.text}" if python else self.text
+
     @functools.cached_property
     def core(self) -> semver.Version:
         return semver.Version(*self.key[:3])

@@ -84,6 +84,26 @@ def test_opens_one_pr_with_every_arch_and_a_reviewable_body(world: BumpWorld) ->
     assert f"opened #{pr['number']}" in out
 
 
+def test_each_file_a_pr_changes_is_read_and_rewritten_once(
+    world: BumpWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each group's edits are computed once, when its PR is made: not also for the whole
+    plan first, and not again per group."""
+    import bot.edits
+
+    reads: list[str] = []
+
+    def read_text(path: Path, *args: Any) -> str:
+        reads.append(path.relative_to(world.clone).as_posix())
+        return real(path, *args)
+
+    real = bot.edits.read_text
+    monkeypatch.setattr(bot.edits, "read_text", read_text)
+    code, _, _ = world.bump()
+    assert code == 0 and len(pulls(world)) == 1
+    assert reads == [DOCKERFILE]
+
+
 def test_a_quiet_rerun_makes_no_writes(world: BumpWorld) -> None:
     world.bump()
     world.server.reset_log()

@@ -2,7 +2,7 @@
 uninterrupted run ends; symlinked and read-only Dockerfiles.
 
 The runs are real `python -m bot` processes against the loopback upstream mirror. They are
-stopped deterministically by the writer's test-only hook `CONDABOT_TEST_CRASH_AFTER=N`, which
+stopped deterministically by bot.files' test-only hook `CONDABOT_TEST_CRASH_AFTER=N`, which
 makes it SIGKILL itself right after its Nth file operation (create, write, rename, remove).
 """
 

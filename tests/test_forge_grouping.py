@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from bot.catalog import parse_catalog
-from bot.forge.grouping import group_updates
-from bot.planner import ImagePlan, Kind, PinChange, Plan
+from bot.forge.grouping import WARNINGS, body, group_plans, group_updates
+from bot.planner import ImagePlan, Kind, Note, PinChange, Plan, Severity, Withheld, plan
 from bot.upstream.model import Product
+from bot.versions import Version
 
 CATALOG = """\
 version: 1
@@ -28,8 +31,8 @@ def image_plan(
 ) -> ImagePlan:
     change = PinChange("x86_64", "https://repo.anaconda.com/a/old.sh", f"https://repo.anaconda.com/a/{version}.sh",
                        "0" * 64, "1" * 64, 10**8, 1.7e9)  # fmt: skip
-    return ImagePlan(name, dockerfile, product, Kind.BUMP, (Kind.BUMP,), "1.0.0-0", python, version, python,
-                     None, (change,))  # fmt: skip
+    return ImagePlan(name, dockerfile, product, Kind.BUMP, (Kind.BUMP,), Version.parse("1.0.0-0"), python,
+                     Version.parse(version), python, None, (change,))  # fmt: skip
 
 
 def test_shared_dockerfiles_and_product_groups() -> None:
@@ -40,13 +43,16 @@ def test_shared_dockerfiles_and_product_groups() -> None:
         image_plan("anaconda3", "d/a/Dockerfile", Product.ANACONDA3, "2025.06-0", None),
         image_plan("anaconda3-ubuntu", "d/au/Dockerfile", Product.ANACONDA3, "2025.06-0", None),
     ))  # fmt: skip
-    seen: list[tuple[str, ...]] = []
-
-    def edits_for(sub: Plan) -> list[tuple[str, str]]:
-        seen.append(tuple(i.image for i in sub.images))
-        return sorted({(i.dockerfile, f"pinned {i.to_version}\n") for i in sub.images})
-
-    updates = {u.group: u for u in group_updates(plan, catalog, edits_for)}
+    groups = group_plans(plan, catalog)
+    assert {g: [i.image for i in sub.images] for g, sub in groups.items()} == {
+        "anaconda3": ["anaconda3", "anaconda3-ubuntu"],
+        "miniconda3": ["miniconda3", "miniconda3-usrlocal"],
+    }
+    edits = {
+        group: {(i.dockerfile, f"pinned {i.to_version}\n") for i in sub.images}
+        for group, sub in groups.items()
+    }
+    updates = {u.group: u for u in group_updates(groups, edits, catalog)}
     assert sorted(updates) == ["anaconda3", "miniconda3"]
     mini = updates["miniconda3"]
     assert mini.title == "chore(deps): update miniconda3 (py314) to 26.5.3-1"
@@ -56,7 +62,6 @@ def test_shared_dockerfiles_and_product_groups() -> None:
     ana = updates["anaconda3"]
     assert [f.path for f in ana.files] == ["d/a/Dockerfile", "d/au/Dockerfile"]
     assert ana.target == "anaconda3=2025.06-0;anaconda3-ubuntu=2025.06-0"
-    assert ("miniconda3", "miniconda3-usrlocal") in seen
 
 
 def test_installer_sizes_read_well_at_any_scale() -> None:
@@ -73,7 +78,7 @@ def test_each_warning_is_said_once_in_a_pr_body() -> None:
     from bot.forge.grouping import body
 
     flagged = (Kind.CHECKSUM_CHANGED, Kind.DROP_ARCH, Kind.FLAVOUR_CHANGE, Kind.STALE_HASH)
-    notes = tuple(f"{k.tag}: x86_64: details" for k in flagged)
+    notes = tuple(Note(Severity.WARNING, f"{k.tag}: x86_64: details", k) for k in flagged)
     plan = dataclasses.replace(
         image_plan("miniconda3", "d/m/Dockerfile", Product.MINICONDA3, "26.5.3-1", "py314"),
         kind=flagged[0], flags=flagged, notes=notes,
@@ -82,3 +87,71 @@ def test_each_warning_is_said_once_in_a_pr_body() -> None:
     for kind in flagged:
         assert text.count(kind.tag) == 0, kind  # the warning block says it, in its own words
     assert text.count("[!WARNING]") == len(flagged)
+
+
+def _needing_review(kind: Kind) -> ImagePlan:
+    """A plan the planner makes, flagged with `kind`, from the scenarios of test_planner."""
+    from tests.test_planner import (
+        ARCHES3,
+        NOW,
+        alias,
+        dockerfile,
+        file_entry,
+        fixture_documents,
+        make_catalog,
+        make_listing,
+        miniconda_file,
+        miniconda_pins,
+        newer_documents,
+        pins_of,
+        plan_one,
+    )  # fmt: skip
+
+    docs = newer_documents()
+    if kind is Kind.STALE_HASH:  # a human moved the URLs and kept the old hashes
+        docs = fixture_documents()
+        old = {a: file_entry(docs, miniconda_file("py311", "23.5.1-0", a))["sha256"]
+               for a in ARCHES3}  # fmt: skip
+        text = dockerfile(miniconda_pins("py311", "23.5.2-0"), docs, shas=old)
+        return plan_one({"name": "img"}, text, docs, now=datetime(2023, 8, 1, tzinfo=UTC))
+    if kind is Kind.DROP_ARCH:  # s390x ends at 25.1.1-2
+        text = dockerfile(miniconda_pins("py312", "25.1.1-2"), docs)
+        return plan_one({"name": "img", "python": "py312"}, text, docs)
+    text = dockerfile(miniconda_pins("py312", "25.1.1-2", ARCHES3[:2]), docs)
+    image = {"name": "img", "arches": ARCHES3[:2]}
+    if kind is Kind.FLAVOUR_CHANGE:  # the default moved from py312 to py313
+        return plan_one(image, text, docs)
+    name = miniconda_file("py313", "25.3.1-1", "aarch64")
+    if kind is Kind.UNVERIFIED:  # the proposed installer's bytes are not the listing's
+        bad = Withheld(name, file_entry(docs, name)["sha256"], "other bytes were served", True)
+        catalog, pins = make_catalog(image), {"img": pins_of(text)}
+        return plan(catalog, pins, make_listing(docs), NOW, withheld=[bad]).images[0]
+    assert kind is Kind.CHECKSUM_CHANGED  # same name, new bytes upstream
+    text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
+    file_entry(docs, name)["sha256"] = "d" * 64
+    alias(docs, "aarch64", name, "2025-04-10")
+    return plan_one(image, text, docs)
+
+
+REVIEWED = (Kind.CHECKSUM_CHANGED, Kind.STALE_HASH, Kind.UNVERIFIED, Kind.DROP_ARCH,
+            Kind.FLAVOUR_CHANGE)  # fmt: skip
+
+
+def test_every_kind_that_needs_review_is_covered_below() -> None:
+    assert set(REVIEWED) == {k for k in Kind if k.needs_review or k.alarming}
+
+
+@pytest.mark.parametrize("kind", REVIEWED, ids=str)
+def test_a_pr_body_says_each_warning_exactly_once(kind: Kind) -> None:
+    """The planner's warning for a kind is said once: by the kind's warning block when it
+    has one (its notes are then left out), else by its note."""
+    image = _needing_review(kind)
+    assert kind in image.flags
+    text = body([image])
+    for flagged in image.flags:
+        said = text.count(flagged.tag)  # notes start with the tag
+        if flagged in WARNINGS:
+            said += text.count(WARNINGS[flagged].split("**")[1])  # the block's heading
+        elif not any(n.loud and n.kind is flagged for n in image.notes):
+            continue  # nothing to warn about: said nowhere
+        assert said == 1, (flagged, text)

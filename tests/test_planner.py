@@ -7,7 +7,6 @@ so end-to-end tests can serve and verify them; the fixture files are never edite
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -24,17 +23,15 @@ from bot.planner import (
     ImagePlan,
     Kind,
     PinChange,
-    Plan,
     Withheld,
     format_age,
-    is_loud,
     plan,
-    plan_from_json,
     plan_to_json,
 )
 from bot.platforms import BY_ARCH
 from bot.upstream.listing import parse_listing
 from bot.upstream.model import Listing, Product
+from bot.versions import Version
 from tests.support.upstream_data import synthetic_entry
 
 FIXTURES = Path(__file__).parent / "fixtures" / "upstream"
@@ -185,6 +182,14 @@ def plan_one(
     return result.images[0]
 
 
+def version_text(version: Version | None) -> str | None:
+    return None if version is None else version.text
+
+
+def texts(image: ImagePlan) -> list[str]:
+    return [n.text for n in image.notes]
+
+
 def to_labels(image: ImagePlan) -> dict[str, str | None]:
     return {
         c.arch: None if c.to_url is None else c.to_url.rsplit("/", 1)[-1] for c in image.changes
@@ -201,7 +206,11 @@ def test_bump_moves_every_arch_to_the_newest_default_release() -> None:
         {"name": "img", "python": "py312"}, text, docs, now=datetime(2025, 3, 1, tzinfo=UTC)
     )
     assert result.kind is Kind.BUMP
-    assert (result.from_version, result.to_version, result.to_python) == (
+    assert (
+        version_text(result.from_version),
+        version_text(result.to_version),
+        result.to_python,
+    ) == (
         "24.1.2-0",
         "25.1.1-2",
         "py312",
@@ -221,7 +230,11 @@ def test_up_to_date_plans_nothing() -> None:
     docs = newer_documents()
     text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
     result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
-    assert (result.kind, result.changes, result.to_version) == (Kind.UP_TO_DATE, (), None)
+    assert (result.kind, result.changes, version_text(result.to_version)) == (
+        Kind.UP_TO_DATE,
+        (),
+        None,
+    )
 
 
 def test_plan_reads_the_real_2023_fixture_alone() -> None:
@@ -239,9 +252,9 @@ def test_anaconda_images_follow_calendar_versions() -> None:
     docs = newer_documents()
     pins = [(a, f"Anaconda3-2023.07-2-Linux-{a}.sh") for a in ARCHES3]
     result = plan_one({"name": "img", "product": "anaconda3"}, dockerfile(pins, docs), docs)
-    assert (result.kind, result.to_version) == (Kind.DROP_ARCH, "2025.06-0")
+    assert (result.kind, version_text(result.to_version)) == (Kind.DROP_ARCH, "2025.06-0")
     assert Kind.BUMP in result.flags
-    assert any("s390x: no installer for 2025.06-0; last was 2024.10-1" in n for n in result.notes)
+    assert any("s390x: no installer for 2025.06-0; last was 2024.10-1" in n for n in texts(result))
 
 
 # -- failures seen in the wild -------------------------------------------------------------
@@ -254,7 +267,7 @@ def test_human_bump_with_stale_hashes_is_detected_and_fixed() -> None:
     text = dockerfile(miniconda_pins("py311", "23.5.2-0"), docs, shas=old)
     result = plan_one({"name": "img"}, text, docs, now=datetime(2023, 8, 1, tzinfo=UTC))
     assert result.kind is Kind.STALE_HASH and result.alarming
-    assert result.to_version is None  # the release is right; only the hashes move
+    assert version_text(result.to_version) is None  # the release is right; only the hashes move
     for change in result.changes:
         assert change.from_url == change.to_url
         assert change.from_sha == old[change.arch]
@@ -262,7 +275,7 @@ def test_human_bump_with_stale_hashes_is_detected_and_fixed() -> None:
             change.to_sha
             == file_entry(docs, miniconda_file("py311", "23.5.2-0", change.arch))["sha256"]
         )
-    stale = [n for n in result.notes if n.startswith("STALE HASH")]
+    stale = [n for n in texts(result) if n.startswith("STALE HASH")]
     assert len(stale) == 3
     assert miniconda_file("py311", "23.5.1-0", "s390x") in " ".join(stale)
 
@@ -279,7 +292,7 @@ def test_mixed_version_file_is_fixed_as_one_move() -> None:
     )
     assert result.kind is Kind.MIXED_VERSIONS
     assert to_labels(result) == {"s390x": miniconda_file("py311", "23.5.2-0", "s390x")}
-    assert any("s390x py311_23.5.1-0" in n for n in result.notes)
+    assert any("s390x py311_23.5.1-0" in n for n in texts(result))
 
 
 def test_mixed_version_file_whose_laggard_has_no_newer_installer_drops_it() -> None:
@@ -305,19 +318,19 @@ def test_flavour_switch_is_its_own_flagged_kind() -> None:
     result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
     assert result.kind is Kind.FLAVOUR_CHANGE
     assert set(result.flags) == {Kind.FLAVOUR_CHANGE, Kind.BUMP}
-    assert (result.from_python, result.to_python, result.to_version) == (
+    assert (result.from_python, result.to_python, version_text(result.to_version)) == (
         "py312",
         "py313",
         "25.3.1-1",
     )
-    assert any(n.startswith("FLAVOUR CHANGE: Python py312 -> py313") for n in result.notes)
+    assert any(n.startswith("FLAVOUR CHANGE: Python py312 -> py313") for n in texts(result))
 
 
 def test_flavour_switch_within_one_release_is_flagged() -> None:
     docs = newer_documents()
     text = dockerfile(miniconda_pins("py312", "25.3.1-1", ARCHES3[:2]), docs)
     result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
-    assert (result.kind, result.to_version, result.to_python) == (
+    assert (result.kind, version_text(result.to_version), result.to_python) == (
         Kind.FLAVOUR_CHANGE,
         "25.3.1-1",
         "py313",
@@ -328,9 +341,13 @@ def test_pinned_flavour_is_tracked_and_the_new_default_reported() -> None:
     docs = newer_documents()
     text = dockerfile(miniconda_pins("py311", "24.1.2-0", ARCHES3[:2]), docs)
     result = plan_one({"name": "img", "python": "3.11", "arches": ARCHES3[:2]}, text, docs)
-    assert (result.kind, result.to_version, result.to_python) == (Kind.BUMP, "25.3.1-1", "py311")
+    assert (result.kind, version_text(result.to_version), result.to_python) == (
+        Kind.BUMP,
+        "25.3.1-1",
+        "py311",
+    )
     assert Kind.NEW_FLAVOUR in result.flags
-    assert any("default flavour is now py313; staying on py311" in n for n in result.notes)
+    assert any("default flavour is now py313; staying on py311" in n for n in texts(result))
 
 
 def test_pinned_flavour_up_to_date_still_reports_the_new_default() -> None:
@@ -344,8 +361,8 @@ def test_frozen_image_never_moves() -> None:
     docs = newer_documents()
     text = dockerfile(miniconda_pins("py311", "23.5.2-0"), docs)
     result = plan_one({"name": "img", "frozen": True}, text, docs)
-    assert (result.kind, result.changes, result.to_version) == (Kind.FROZEN, (), None)
-    assert any("frozen at py311_23.5.2-0; py313_25.3.1-1 is available" in n for n in result.notes)
+    assert (result.kind, result.changes, version_text(result.to_version)) == (Kind.FROZEN, (), None)
+    assert any("frozen at py311_23.5.2-0; py313_25.3.1-1 is available" in n for n in texts(result))
 
 
 def test_frozen_image_reports_a_checksum_change_without_touching_it() -> None:
@@ -378,8 +395,8 @@ def test_ignore_list_skips_a_version() -> None:
     text = dockerfile(miniconda_pins("py312", "24.1.2-0"), docs)
     image = {"name": "img", "python": "py312", "bot": {"ignore": ["25.3.1-1"]}}
     result = plan_one(image, text, docs)
-    assert (result.kind, result.to_version) == (Kind.BUMP, "25.1.1-2")
-    assert any("py312_25.3.1-1 (bot.ignore)" in n for n in result.notes)
+    assert (result.kind, version_text(result.to_version)) == (Kind.BUMP, "25.1.1-2")
+    assert any("py312_25.3.1-1 (bot.ignore)" in n for n in texts(result))
 
 
 def test_ignore_by_upstream_release_covers_every_build() -> None:
@@ -388,7 +405,7 @@ def test_ignore_by_upstream_release_covers_every_build() -> None:
     image = {"name": "img", "python": "py312", "bot": {"ignore": ["25.3.1", "25.1.1"]}}
     result = plan_one(image, text, docs)
     assert (result.kind, result.changes) == (Kind.NEW_FLAVOUR, ())
-    assert "py312_25.3.1-1 (bot.ignore), py312_25.1.1-2 (bot.ignore)" in result.notes[-1]
+    assert "py312_25.3.1-1 (bot.ignore), py312_25.1.1-2 (bot.ignore)" in result.notes[-1].text
 
 
 def test_allowed_range_caps_the_bump() -> None:
@@ -396,8 +413,8 @@ def test_allowed_range_caps_the_bump() -> None:
     text = dockerfile(miniconda_pins("py312", "24.1.2-0"), docs)
     image = {"name": "img", "python": "py312", "bot": {"allow": ">=24,<25.3"}}
     result = plan_one(image, text, docs)
-    assert (result.kind, result.to_version) == (Kind.BUMP, "25.1.1-2")
-    assert any("outside bot.allow >=24,<25.3" in n for n in result.notes)
+    assert (result.kind, version_text(result.to_version)) == (Kind.BUMP, "25.1.1-2")
+    assert any("outside bot.allow >=24,<25.3" in n for n in texts(result))
 
 
 def test_too_young_release_waits_and_shows_its_age() -> None:
@@ -412,7 +429,7 @@ def test_too_young_release_waits_and_shows_its_age() -> None:
     result = plan_one(image, text, docs, now=datetime(2025, 4, 13, 6, tzinfo=UTC))
     assert (result.kind, result.changes) == (Kind.WAITING, ())
     (waiting,) = result.waiting
-    assert (waiting.version, waiting.age, waiting.reason) == (
+    assert (waiting.release, waiting.age, waiting.reason) == (
         "25.3.1-1",
         timedelta(days=3, hours=6),
         "younger than 7d",
@@ -439,8 +456,8 @@ def test_too_young_release_falls_back_to_an_older_eligible_one() -> None:
         "bot": {"min_release_age": "30d"},
     }
     result = plan_one(image, text, docs, now=datetime(2025, 4, 13, tzinfo=UTC))
-    assert (result.kind, result.to_version) == (Kind.BUMP, "25.1.1-2")
-    assert [w.version for w in result.waiting] == ["25.3.1-1"]
+    assert (result.kind, version_text(result.to_version)) == (Kind.BUMP, "25.1.1-2")
+    assert [w.release for w in result.waiting] == ["25.3.1-1"]
 
 
 def test_checksum_changed_upstream_is_flagged_loudly() -> None:
@@ -455,7 +472,7 @@ def test_checksum_changed_upstream_is_flagged_loudly() -> None:
     assert (change.arch, change.from_url, change.to_url, change.to_sha) == (
         "aarch64", installer_url(name), installer_url(name), "d" * 64,
     )  # fmt: skip
-    assert any(n.startswith(f"CHECKSUM CHANGED UPSTREAM: aarch64: {name}") for n in result.notes)
+    assert any(n.startswith(f"CHECKSUM CHANGED UPSTREAM: aarch64: {name}") for n in texts(result))
 
 
 def test_s390x_ending_at_25_1_1_2_is_a_flagged_drop() -> None:
@@ -471,7 +488,7 @@ def test_s390x_ending_at_25_1_1_2_is_a_flagged_drop() -> None:
     assert result.drop_platforms == ("linux/s390x",)
     assert any(
         n.startswith("ARCH DROPPED: s390x: no installer for 25.3.1-1; last was 25.1.1-2")
-        for n in result.notes
+        for n in texts(result)
     )
 
 
@@ -480,12 +497,12 @@ def test_ppc64le_ending_at_23_10_0_1_is_a_flagged_drop() -> None:
     arches = (*ARCHES3, "ppc64le")
     text = dockerfile(miniconda_pins("py311", "23.10.0-1", arches), docs)
     result = plan_one({"name": "img", "python": "py311", "arches": arches}, text, docs)
-    assert (result.kind, result.to_version) == (Kind.DROP_ARCH, "25.3.1-1")
+    assert (result.kind, version_text(result.to_version)) == (Kind.DROP_ARCH, "25.3.1-1")
     assert to_labels(result)["ppc64le"] is None and to_labels(result)["s390x"] is None
     assert set(result.drop_platforms) == {"linux/ppc64le", "linux/s390x"}
     assert any(
         n.startswith("ARCH DROPPED: ppc64le: no installer for 25.3.1-1; last was 23.10.0-1")
-        for n in result.notes
+        for n in texts(result)
     )
 
 
@@ -545,7 +562,7 @@ def test_an_upload_stuck_for_days_is_said_loudly() -> None:
     text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
     result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
     assert result.kind is Kind.WAITING
-    assert [n for n in result.notes if is_loud(n)] == [
+    assert [n.text for n in result.notes if n.loud] == [
         "UPLOAD STUCK: upstream has been mid-upload for 12d: Miniconda3-latest-Linux-x86_64.sh "
         "holds bytes no listed installer has; ask Anaconda, or pin the image's python"
     ]
@@ -560,7 +577,7 @@ def test_a_default_line_never_moves_to_a_lower_python() -> None:
     result = plan_one({"name": "img", "arches": ARCHES3[:2]}, text, docs)
     assert (result.kind, result.changes, result.to_python) == (Kind.UP_TO_DATE, (), None)
     assert any(
-        "names py312, older than the pinned py313: staying on py313" in n for n in result.notes
+        "names py312, older than the pinned py313: staying on py313" in n for n in texts(result)
     )
 
 
@@ -568,7 +585,7 @@ def test_the_catalog_may_ask_for_a_lower_line() -> None:
     docs = newer_documents()
     text = dockerfile(miniconda_pins("py313", "25.3.1-1", ARCHES3[:2]), docs)
     result = plan_one({"name": "img", "python": "py312", "arches": ARCHES3[:2]}, text, docs)
-    assert (result.kind, result.to_python, result.to_version) == (
+    assert (result.kind, result.to_python, version_text(result.to_version)) == (
         Kind.FLAVOUR_CHANGE, "py312", "25.3.1-1",
     )  # fmt: skip
 
@@ -586,8 +603,8 @@ def test_following_the_drop_arch_advice_keeps_the_arch(python: str) -> None:
     text = dockerfile(miniconda_pins("py312", "25.1.1-2"), docs)
     image: dict[str, Any] = {"name": "img", "python": python, "bot": {"allow": ">=24"}}
     first = plan_one(image, text, docs)
-    assert first.kind is Kind.DROP_ARCH and first.to_version == "25.5.0-0"
-    (note,) = [n for n in first.notes if n.startswith("ARCH DROPPED: s390x")]
+    assert first.kind is Kind.DROP_ARCH and version_text(first.to_version) == "25.5.0-0"
+    (note,) = [n for n in texts(first) if n.startswith("ARCH DROPPED: s390x")]
     advice = _ADVICE.search(note)
     assert advice is not None, note
     image["bot"]["allow"] = advice["allow"]
@@ -610,10 +627,14 @@ def test_an_installer_that_failed_verification_is_not_proposed() -> None:
         NOW,
         withheld=[bad],
     ).images[0]
-    assert (result.kind, result.changes, result.to_version) == (Kind.UNVERIFIED, (), None)
+    assert (result.kind, result.changes, version_text(result.to_version)) == (
+        Kind.UNVERIFIED,
+        (),
+        None,
+    )
     assert result.flags == (Kind.UNVERIFIED,)  # no bump, no flavour change: nothing moves
     assert result.alarming and result.needs_review and result.held
-    assert [n for n in result.notes if is_loud(n)] == [
+    assert [n.text for n in result.notes if n.loud] == [
         f"NOT VERIFIED: aarch64: {name}: upstream served other bytes; not proposed, "
         "the pins stay at py312_25.1.1-2"
     ]
@@ -634,7 +655,7 @@ def test_an_installer_that_could_not_be_downloaded_waits() -> None:
     assert (result.kind, result.changes) == (Kind.WAITING, ())
     assert not result.alarming and not result.needs_review and result.held
     (waiting,) = result.waiting
-    assert (waiting.version, waiting.python) == ("25.3.1-1", "py313")
+    assert (waiting.release, waiting.python) == ("25.3.1-1", "py313")
     assert waiting.reason == f"{name} could not be verified: upstream answered 503"
 
 
@@ -679,7 +700,7 @@ def test_naive_time_is_refused() -> None:
         plan(make_catalog({"name": "img"}), {}, make_listing(), datetime(2025, 1, 1))
 
 
-def test_json_form_is_stable_and_round_trips() -> None:
+def test_json_form_is_stable() -> None:
     docs = newer_documents()
     catalog = make_catalog({"name": "a", "python": "py312"}, {"name": "b", "frozen": True})
     pins = {
@@ -696,10 +717,3 @@ def test_json_form_is_stable_and_round_trips() -> None:
     ]  # fmt: skip
     assert data["images"][0]["changes"][2]["to_url"] is None
     assert json.loads(json.dumps(data)) == data
-    assert plan_to_json(plan_from_json(copy.deepcopy(data))) == data
-    assert isinstance(plan_from_json(data), Plan)
-
-
-def test_plan_from_json_refuses_other_documents() -> None:
-    with pytest.raises(PlanError, match=r"condabot\.plan/1"):
-        plan_from_json({"schema": "something/2"})

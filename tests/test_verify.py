@@ -11,6 +11,7 @@ from bot.http import HttpPolicy
 from bot.planner import ImagePlan, Kind, PinChange, Plan
 from bot.upstream.model import Product
 from bot.verify import Proposal, Status, Verifier, proposals
+from bot.versions import Version
 from tests.support.mirror import Mirror
 from tests.support.upstream_data import current_documents, publish_upstream
 
@@ -19,8 +20,9 @@ NAME = "Miniconda3-py314_26.5.3-1-Linux-x86_64.sh"
 
 
 def image(name: str, *changes: PinChange) -> ImagePlan:
-    return ImagePlan(name, "d/Dockerfile", Product.MINICONDA3, Kind.BUMP, (Kind.BUMP,), "1.0.0-0",
-                     "py312", "2.0.0-0", "py312", None, changes)  # fmt: skip
+    return ImagePlan(name, "d/Dockerfile", Product.MINICONDA3, Kind.BUMP, (Kind.BUMP,),
+                     Version.parse("1.0.0-0"), "py312", Version.parse("2.0.0-0"), "py312", None,
+                     changes)  # fmt: skip
 
 
 def test_proposals_name_each_new_installer_once() -> None:

@@ -1,4 +1,5 @@
-"""The writer: only the changed values' bytes move; goldens, properties, atomic files."""
+"""Writing a plan: only the changed values' bytes move (pins and catalog); goldens,
+properties, atomic files."""
 
 from __future__ import annotations
 
@@ -14,11 +15,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.catalog import parse_catalog
+from bot.catalog_edit import drop_platforms
+from bot.edits import FileEdit, write_edits
 from bot.errors import CatalogError, DockerfileError
+from bot.files import write_atomic
 from bot.pins import read_pins
 from bot.planner import PinChange, plan
 from bot.platforms import BY_ARCH
-from bot.writer import apply, drop_platforms, rewrite, write_atomic
+from bot.rewrite import rewrite
 from tests.test_planner import (
     NOW,
     fixture_documents,
@@ -242,26 +246,29 @@ def test_rewrite_round_trips(spec: dict[str, Any]) -> None:
 # -- files ---------------------------------------------------------------------------------
 
 
-def test_apply_is_atomic_idempotent_and_keeps_the_mode(tmp_path: Path) -> None:
+def test_an_edit_replaces_the_file_atomically_and_keeps_its_mode(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     source = (GOLDEN / "miniconda3-debian.Dockerfile").read_text().replace("\n", "\r\n")
     path.write_bytes(source.encode())
     path.chmod(0o640)
     changes = golden_changes("miniconda3-debian-bump", source)
+    after = rewrite(source, changes)
     inode = path.stat().st_ino
-    assert apply(path, changes) is True
-    assert path.read_bytes() == rewrite(source, changes).encode()
+    write_edits([FileEdit("Dockerfile", source, after)], tmp_path)
+    assert path.read_bytes() == after.encode()
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert path.stat().st_ino != inode  # replaced by rename, never written in place
-    assert apply(path, changes) is False
+    assert rewrite(after, changes) == after  # applied again, nothing moves
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
 
 
-def test_apply_leaves_the_file_alone_on_error(tmp_path: Path) -> None:
+def test_a_bad_pin_or_a_file_changed_since_planning_is_left_alone(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     path.write_text("FROM x\nARG INSTALLER_URL_LINUX64=http://evil\n")
     with pytest.raises(DockerfileError):
-        apply(path, [])
+        rewrite(path.read_text(), [])
+    with pytest.raises(DockerfileError, match="changed while planning"):
+        write_edits([FileEdit("Dockerfile", "FROM x\n", "FROM y\n")], tmp_path)
     assert path.read_text() == "FROM x\nARG INSTALLER_URL_LINUX64=http://evil\n"
     assert len(list(tmp_path.iterdir())) == 1
 
@@ -283,13 +290,14 @@ def test_a_write_removes_its_own_leftovers_and_nobody_elses(tmp_path: Path) -> N
     )
 
 
-def test_apply_refuses_a_read_only_dockerfile(tmp_path: Path) -> None:
+def test_a_read_only_dockerfile_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "Dockerfile"
     source = (GOLDEN / "miniconda3-debian.Dockerfile").read_text()
     path.write_text(source)
     path.chmod(0o444)
+    after = rewrite(source, golden_changes("miniconda3-debian-bump", source))
     with pytest.raises(DockerfileError, match="is read-only; condabot never replaces"):
-        apply(path, golden_changes("miniconda3-debian-bump", source))
+        write_edits([FileEdit("Dockerfile", source, after)], tmp_path)
     assert path.read_text() == source
     assert sorted(p.name for p in tmp_path.iterdir()) == ["Dockerfile"]
 

@@ -2,7 +2,7 @@
 
 Modes are one mutually exclusive group: `--local` rewrites the working tree. A pull
 request mode (`--repo OWNER/NAME`) joins the group and reuses `make_plan` and
-`plan_edits`: the same FileEdits, committed through the forge instead of written here.
+`plan_edits`: each group's FileEdits, committed through the forge instead of written here.
 
 Before any edit is computed, every installer the plan proposes is verified (`bot.verify`;
 not with `--dry-run` or `--no-verify`) and the plan remade without those that failed.
@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from bot.commands.init import SCHEMA_URL_ENV
 from bot.commands.plan import Planned, add_plan_options, make_plan
+from bot.edits import FileEdit, plan_edits, write_edits
 from bot.errors import CondabotError, NeedsReview, UsageError
 from bot.http import HttpPolicy, default_cache_dir
-from bot.planner import Kind, Plan, format_age, is_loud
+from bot.planner import Kind, Plan, format_age
 from bot.verify import Verifier, proposals
-from bot.writer import FileEdit, plan_edits, write_edits
 
 if TYPE_CHECKING:
     from bot.discovery import Discovery
@@ -84,8 +84,8 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     token = None if args.local else _token()  # before any download: fail fast
     planned, failures = _verified(args, make_plan(args))
-    edits = _edits(planned, planned.plan)
     if token is None:
+        edits = _edits(planned, planned.plan)
         _tell(planned.plan)
         return _local(args, planned, edits, failures)
     _warn(planned)
@@ -175,11 +175,10 @@ def _tell(plan: Plan) -> None:
     """Every note a human must read, and every wait, on stderr: a diff alone hides them."""
     for image in plan.images:
         for note in image.notes:
-            if is_loud(note):
-                print(f"condabot: {image.image}: {note}", file=sys.stderr)
+            if note.loud:
+                print(f"condabot: {image.image}: {note.text}", file=sys.stderr)
         for w in image.waiting:
-            label = f"{w.python}_{w.version}" if w.python else w.version
-            print(f"condabot: {image.image}: waiting: {label} is {format_age(w.age)} old "
+            print(f"condabot: {image.image}: waiting: {w.label} is {format_age(w.age)} old "
                   f"({w.reason})", file=sys.stderr)  # fmt: skip
 
 
@@ -189,18 +188,17 @@ def _pull_requests(
     # Imported here: PyGithub costs ~150 ms that `--local` and `plan` need not pay.
     from bot.forge.checkout import read_checkout, require_clean
     from bot.forge.github import GitHubForge, connect
-    from bot.forge.grouping import group_key, group_updates
+    from bot.forge.grouping import group_key, group_plans, group_updates
     from bot.forge.model import Limits
     from bot.forge.run import run_bump
 
     checkout = read_checkout(planned.root, args.base)
-
-    def edits_for(sub: Plan) -> list[tuple[str, str]]:
-        return [(e.path, e.after) for e in _edits(planned, sub)]
-
     catalog = planned.catalog
     held = {group_key(catalog.image(i.image), catalog) for i in planned.plan.images if i.held}
-    updates = [u for u in group_updates(planned.plan, catalog, edits_for) if u.group not in held]
+    groups = {g: sub for g, sub in group_plans(planned.plan, catalog).items() if g not in held}
+    # Each group's edits, computed once: what its pull request commits.
+    edits = {g: [(e.path, e.after) for e in _edits(planned, sub)] for g, sub in groups.items()}
+    updates = group_updates(groups, edits, catalog)
     if planned.discovery is not None and not args.no_onboarding:
         updates.insert(0, _onboarding(planned, planned.discovery))
     require_clean(checkout, [f.path for u in updates for f in u.files])
@@ -241,5 +239,5 @@ def _warn(planned: Planned) -> None:
     for image in planned.plan.images:
         if image.alarming:
             for note in image.notes:
-                if is_loud(note):
-                    print(f"condabot: {image.image}: {note}", file=sys.stderr)
+                if note.loud:
+                    print(f"condabot: {image.image}: {note.text}", file=sys.stderr)

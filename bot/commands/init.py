@@ -19,7 +19,7 @@ from bot.catalog import Image, parse_catalog, schema_path
 from bot.commands.location import Location, add_location_options, locate
 from bot.discovery import Discovery, discover_tree, nothing_found
 from bot.errors import CatalogError, UsageError
-from bot.writer import write_atomic
+from bot.files import write_atomic
 
 SCHEMA_URL_ENV = "CONDABOT_SCHEMA_URL"
 _PLAIN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]*$")

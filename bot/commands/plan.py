@@ -18,9 +18,8 @@ from bot.commands.location import add_location_options, load_source, locate
 from bot.discovery import Discovery
 from bot.errors import UsageError
 from bot.pins import Pin
-from bot.planner import ImagePlan, Kind, Plan, Withheld, check_pins, format_age, is_loud, plan
+from bot.planner import ImagePlan, Kind, Plan, Withheld, check_pins, format_age, plan
 from bot.upstream.model import Listing
-from bot.upstream.names import parse_installer_name
 
 _EPILOG = """\
 exit status: 0 whether or not updates exist; with --exit-code, 1 when any image
@@ -140,15 +139,15 @@ def render(plan: Plan) -> str:
 
 
 def _rows(image: ImagePlan) -> list[tuple[str, ...]]:
-    current = _label(image.from_python, image.from_version)
+    current = image.from_label
     if image.changes:
         age = format_age(image.age) if image.age is not None else "-"
         return [
             (
                 image.image,
                 c.arch,
-                _url_label(c.from_url),
-                "(removed)" if c.to_url is None else _url_label(c.to_url),
+                c.from_label,
+                c.to_label,
                 _row_kind(image, c.removes),
                 age,
             )
@@ -156,8 +155,9 @@ def _rows(image: ImagePlan) -> list[tuple[str, ...]]:
         ]
     if image.waiting and image.kind is Kind.WAITING:
         newest = image.waiting[0]
-        to = _label(newest.python, newest.version)
-        return [(image.image, "all", current, to, image.kind.value, format_age(newest.age))]
+        return [
+            (image.image, "all", current, newest.label, image.kind.value, format_age(newest.age))
+        ]
     return [(image.image, "all", current, "-", image.kind.value, "-")]
 
 
@@ -169,19 +169,9 @@ def _row_kind(image: ImagePlan, removes: bool) -> str:
 
 
 def _notes(image: ImagePlan) -> list[str]:
-    lines = [f"  {'!! ' if is_loud(n) else ''}{image.image}: {n}\n" for n in image.notes]
+    lines = [f"  {'!! ' if n.loud else ''}{image.image}: {n.text}\n" for n in image.notes]
     for w in image.waiting:
-        label = _label(w.python, w.version)
-        lines.append(f"  {image.image}: waiting: {label} is {format_age(w.age)} old ({w.reason})\n")
+        lines.append(
+            f"  {image.image}: waiting: {w.label} is {format_age(w.age)} old ({w.reason})\n"
+        )
     return lines
-
-
-def _label(python: str | None, version: str) -> str:
-    return f"{python}_{version}" if python else version
-
-
-def _url_label(url: str) -> str:
-    if not url:
-        return "(none)"  # a new line's first pins
-    name = parse_installer_name(url.rsplit("/", 1)[-1])
-    return url if name is None else _label(name.python, name.version.text)

@@ -11,9 +11,8 @@ from collections.abc import Sequence
 from bot.catalog import Catalog
 from bot.forge.body import declined_record
 from bot.forge.grouping import group_key
-from bot.forge.grouping import label as _label
 from bot.forge.model import DASHBOARD_MARKER, GroupUpdate, Outcome, PrState, Snapshot
-from bot.planner import ImagePlan, Plan, is_loud
+from bot.planner import ImagePlan, Plan
 
 TITLE = "Dependency dashboard (condabot)"
 
@@ -31,17 +30,14 @@ def render_dashboard(
     }
     rows = ["| image | pinned | newest allowed upstream | status |", "|---|---|---|---|"]
     for image in plan.images:
-        newest = (
-            _label(image.to_python, image.to_version) if image.to_version else "(pinned is newest)"
-        )
-        pinned = _label(image.from_python, image.from_version)
+        newest = image.to_label if image.to_version else "(pinned is newest)"
         status = _status(image, groups[image.image], snapshot, outcomes)
-        rows.append(f"| `{image.image}` | {pinned} | {newest} | {status} |")
+        rows.append(f"| `{image.image}` | {image.from_label} | {newest} | {status} |")
     parts = [
         "condabot keeps this issue current on every run; edits to it are overwritten.",
         "\n".join(rows),
     ]
-    waiting = [f"- `{i.image}`: {w.version} ({w.reason})" for i in plan.images for w in i.waiting]
+    waiting = [f"- `{i.image}`: {w.release} ({w.reason})" for i in plan.images for w in i.waiting]
     if waiting:
         parts.append("### Waiting\n\n" + "\n".join(waiting))
     declined = snapshot.declined()
@@ -66,7 +62,7 @@ def render_dashboard(
 
 
 def _attention(plan: Plan, snapshot: Snapshot, updates: Sequence[GroupUpdate]) -> list[str]:
-    lines = [f"- `{i.image}`: {n}" for i in plan.images for n in i.notes if is_loud(n)]
+    lines = [f"- `{i.image}`: {n.text}" for i in plan.images for n in i.notes if n.loud]
     lines += [f"- `{u.group}`: {a}" for u in updates for a in u.alarms]
     lines += [
         f"- `{p.metadata.group}` (#{p.number}): someone else pushed to its branch, so condabot "

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.catalog import Catalog, Image
 from bot.forge.model import FileChange, GroupUpdate, PullRequest
-from bot.planner import ImagePlan, Kind, PinChange, Plan, is_loud
+from bot.planner import ImagePlan, Kind, PinChange, Plan
 
 WARNINGS = {
     Kind.FLAVOUR_CHANGE: "**Python flavour change**: this update moves the image from "
@@ -35,26 +35,31 @@ def group_key(image: Image, catalog: Catalog) -> str:
     return next(i.name for i in catalog.images if i.pin_file == image.pin_file)
 
 
-def group_updates(
-    plan: Plan, catalog: Catalog, edits_for: Callable[[Plan], Sequence[tuple[str, str]]]
-) -> list[GroupUpdate]:
-    """`edits_for(sub_plan)` gives the (path, new text) pairs that apply a plan."""
+def group_plans(plan: Plan, catalog: Catalog) -> dict[str, Plan]:
+    """Each group's share of the plan, by group key: its images that change something."""
     groups: dict[str, list[ImagePlan]] = {}
-    for image_plan in plan.images:
-        if image_plan.changes:
-            key = group_key(catalog.image(image_plan.image), catalog)
-            groups.setdefault(key, []).append(image_plan)
+    for image_plan in plan.with_changes():
+        key = group_key(catalog.image(image_plan.image), catalog)
+        groups.setdefault(key, []).append(image_plan)
+    return {key: Plan(plan.now, tuple(members)) for key, members in sorted(groups.items())}
+
+
+def group_updates(
+    groups: Mapping[str, Plan], edits: Mapping[str, Iterable[tuple[str, str]]], catalog: Catalog
+) -> list[GroupUpdate]:
+    """One update per group of `group_plans`; `edits[group]`: the (path, new text) pairs that
+    apply the group's plan, computed once by the caller (they read the files)."""
     updates = []
-    for group, members in sorted(groups.items()):
-        edits = edits_for(Plan(plan.now, tuple(members)))
-        files = tuple(FileChange(path, text.encode()) for path, text in sorted(edits))
+    for group, sub in groups.items():
+        members = sub.images
+        files = tuple(FileChange(path, text.encode()) for path, text in sorted(edits[group]))
         images = [catalog.image(m.image) for m in members]
         updates.append(
             GroupUpdate(
                 group=group,
                 title=title(group, members),
                 body=body(members),
-                target=";".join(f"{m.image}={label(m.to_python, m.to_version)}" for m in members),
+                target=";".join(f"{m.image}={m.to_label}" for m in members),
                 digest=_digest(files),
                 files=files,
                 labels=_union(i.bot.labels for i in images),
@@ -84,7 +89,7 @@ def flag_changed_checksums(update: GroupUpdate, pr: PullRequest | None) -> Group
         return update
     before = dict(pr.metadata.pins)
     alarms = tuple(
-        f"CHECKSUM CHANGED UPSTREAM under #{pr.number}: {_file(url)} was {before[url][:16]}…, "
+        f"{Kind.CHECKSUM_CHANGED.tag} under #{pr.number}: {_file(url)} was {before[url][:16]}…, "
         f"is now {sha[:16]}…"
         for url, sha in update.pins
         if url in before and before[url] != sha
@@ -130,8 +135,7 @@ def body(members: Sequence[ImagePlan]) -> str:
 def _image_section(images: Sequence[ImagePlan]) -> str:
     m = images[0]
     names = ", ".join(f"`{i.image}`" for i in images)
-    lines = [f"### {names}: {label(m.from_python, m.from_version)} → "
-             f"{label(m.to_python, m.to_version)}", f"`{m.dockerfile}`"]  # fmt: skip
+    lines = [f"### {names}: {m.from_label} → {m.to_label}", f"`{m.dockerfile}`"]
     for kind in m.flags:
         if kind in WARNINGS:
             dropped = ", ".join(c.arch for c in m.changes if c.to_url is None) or "-"
@@ -143,8 +147,8 @@ def _image_section(images: Sequence[ImagePlan]) -> str:
     released = _release_date(m.changes)
     if released:
         lines.append(f"Released upstream on {released}.")
-    warned = {k.tag for k in m.flags if k in WARNINGS}
-    lines.extend(f"- {n}" for n in m.notes if is_loud(n) and n.split(":", 1)[0] not in warned)
+    # A warning block above says what its kind's notes would: each warning is said once.
+    lines.extend(f"- {n.text}" for n in m.notes if n.loud and n.kind not in WARNINGS)
     return "\n\n".join(lines)
 
 
@@ -170,14 +174,6 @@ def _release_date(changes: Sequence[PinChange]) -> str | None:
 
 def _file(url: str) -> str:
     return url.rsplit("/", 1)[-1]
-
-
-def label(python: str | None, version: str | None) -> str:
-    if version is None:
-        return "-"
-    if not version:
-        return "(none)"  # a new line, before its first pins
-    return f"{python}_{version}" if python else version
 
 
 def _digest(files: Sequence[FileChange]) -> str:

@@ -47,15 +47,15 @@ class InstallerName:
     arch: str
     ext: str
 
+    @property
+    def label(self) -> str:
+        return self.version.label(self.python)
 
-@dataclass(frozen=True)
-class Installer:
-    filename: str
+
+class Named:
+    """An installer, or a pin of one: what its filename says, read from `name`."""
+
     name: InstallerName
-    sha256: str
-    size: int
-    mtime: float
-    url: str
 
     @property
     def product(self) -> Product:
@@ -76,6 +76,16 @@ class Installer:
     @property
     def arch(self) -> str:
         return self.name.arch
+
+
+@dataclass(frozen=True)
+class Installer(Named):
+    filename: str
+    name: InstallerName
+    sha256: str
+    size: int
+    mtime: float
+    url: str
 
 
 @dataclass(frozen=True)
@@ -109,9 +119,6 @@ class Listing:
     aliases: tuple[LatestAlias, ...]
     invalid: tuple[InvalidEntry, ...]
     unrecognized: tuple[str, ...]
-
-    def for_product(self, product: Product) -> tuple[Installer, ...]:
-        return tuple(i for i in self.installers if i.product is product)
 
     def latest_alias(self, product: Product, os: str, arch: str) -> LatestAlias | None:
         for alias in self.aliases:

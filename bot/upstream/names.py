@@ -37,7 +37,7 @@ def _product(text: str) -> Product:
 
 def parse_installer_name(filename: str) -> InstallerName | None:
     """The typed meaning of a versioned installer's filename, or None if it is not one."""
-    if not is_safe_filename(filename):  # also bounds the digits any version part can have
+    if not SAFE_FILENAME.fullmatch(filename):  # also bounds the digits any version part can have
         return None
     match = _INSTALLER.fullmatch(filename)
     if not match:
@@ -50,16 +50,12 @@ def parse_installer_name(filename: str) -> InstallerName | None:
 
 def parse_alias_name(filename: str) -> tuple[Product, str, str, str] | None:
     """(product, os, arch, ext) of a `-latest-` alias, or None if it is not one."""
-    if not is_safe_filename(filename):
+    if not SAFE_FILENAME.fullmatch(filename):
         return None
     match = _ALIAS.fullmatch(filename)
     if not match:
         return None
     return _product(match["product"]), match["os"], match["arch"], match["ext"]
-
-
-def is_safe_filename(filename: str) -> bool:
-    return SAFE_FILENAME.fullmatch(filename) is not None
 
 
 def installer_filename(name: InstallerName) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
@@ -21,10 +21,6 @@ DEFAULT_UPSTREAM = "https://repo.anaconda.com"
 LISTING_NAME = ".files.json"
 _BODY_TRIES = 3  # a body cut off or stalled mid-transfer is worth fetching again
 MAX_LISTING_BYTES = 64 * 1024 * 1024  # real listings are well under 1 MiB
-
-
-class ListingSource(Protocol):
-    def listing(self) -> Listing: ...
 
 
 @dataclass
