@@ -10,11 +10,14 @@
 
 CPU is read with getrusage(RUSAGE_CHILDREN) around each run, so it counts the child only,
 never this process nor the mirror's threads; wall time on a shared machine would not do.
+The children may write bytecode (PYTHONDONTWRITEBYTECODE is dropped), as an installed
+condabot has: a warm-up run of each writes it, so no measured run compiles source.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import statistics
@@ -29,6 +32,7 @@ sys.path.insert(0, str(REPO))
 from tests.support.mirror import Mirror  # noqa: E402
 from tests.support.upstream_data import current_documents  # noqa: E402
 
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 NOW = "2026-12-31T00:00:00+00:00"  # fixed: every run plans the same thing
 DOCKERFILE = REPO / "tests" / "golden" / "miniconda3-debian.Dockerfile"
 
@@ -43,7 +47,7 @@ RENOVATE_SOURCE = "derived from issue #11's 1/11.6 and this job's CPU before laz
 def cpu_seconds(command: list[str], cwd: Path) -> float:
     """User+sys CPU of one run of `command` (it must succeed)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, cwd=cwd, env=ENV, capture_output=True, text=True, check=False)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr}")
