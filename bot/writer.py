@@ -20,15 +20,15 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
+from typing import TYPE_CHECKING
 
 from bot.errors import CatalogError, DockerfileError
 from bot.pins import Pin, PinFormat, Span, read_pins
 from bot.planner import Kind, PinChange, Plan
 from bot.platforms import BY_ARCH
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
 
 def rewrite(text: str, changes: Iterable[PinChange], path: str = "Dockerfile") -> str:
@@ -155,6 +155,11 @@ def drop_platforms(text: str, drops: Mapping[str, Sequence[str]], path: str = "i
 
 
 def _catalog_images(text: str, path: str) -> dict[str, CommentedMap]:
+    # Loaded here: a plan without a catalog file edits none.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    from ruamel.yaml.error import YAMLError
+
     try:
         document = YAML(typ="rt").load(text)
     except YAMLError as exc:
@@ -168,6 +173,8 @@ def _catalog_images(text: str, path: str) -> dict[str, CommentedMap]:
 def _drop_from(
     lines: list[str], node: CommentedMap, image: str, platforms: Sequence[str], path: str
 ) -> None:
+    from ruamel.yaml.comments import CommentedSeq
+
     seq = node.get("platforms")
     if not isinstance(seq, CommentedSeq):
         raise CatalogError(f"{path}: image {image!r} has no platforms list", "re-plan")

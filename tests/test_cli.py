@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -152,11 +153,12 @@ def test_start_up_imports_no_schema_validator_and_no_iri_parser() -> None:
 
 # -- start-up: a command's modules load only when it runs ---------------------------------
 
-HEAVY = ("requests", "urllib3", "ruamel", "docker", "github", "boto3", "jsonschema")
+HEAVY = ("requests", "urllib3", "ruamel", "semver", "docker", "github", "boto3", "jsonschema")
 
 
 def loaded_after(argv: list[str]) -> list[str]:
-    """Which heavy libraries and condabot modules `main(argv)` imported, in a fresh process."""
+    """Which heavy libraries and condabot modules `main(argv)` imported, in a fresh process
+    that may not retry a request."""
     probe = (
         "import sys\nfrom bot.cli import main\n"
         f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
@@ -164,7 +166,12 @@ def loaded_after(argv: list[str]) -> list[str]:
         f"{HEAVY!r} or m.startswith(('bot.commands.', 'bot.release', 'bot.catalog'))))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+        [sys.executable, "-c", probe],
+        env={**os.environ, "CONDABOT_HTTP_RETRIES": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
     )
     return result.stdout.rsplit("loaded:", 1)[1].split()
 
@@ -180,6 +187,21 @@ def test_a_command_loads_its_own_modules_only() -> None:
     assert not [m for m in loaded if m.split(".")[0] in ("docker", "github", "boto3")]
     assert not [m for m in loaded if m.startswith(("bot.commands.release", "bot.release"))]
     assert "bot.commands.bump" not in loaded
+
+
+def test_a_plan_without_a_catalog_loads_no_yaml_parser(tmp_path: Path) -> None:
+    """Discovery reads the Dockerfiles, not YAML: ruamel loads only with a catalog file."""
+    golden = Path(__file__).parent / "golden" / "miniconda3-debian.Dockerfile"
+    dockerfile = tmp_path / "repo" / "dockerfiles" / "miniconda3" / "Dockerfile"
+    dockerfile.parent.mkdir(parents=True)
+    shutil.copyfile(golden, dockerfile)
+    argv = ["plan", "--root", str(tmp_path / "repo"), "--upstream-url", NOTHING_LISTENS,
+            "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    loaded = loaded_after(argv)  # it reads the pins, then fails to reach upstream
+    assert "bot.catalog" in loaded and "requests" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("ruamel", "semver", "jsonschema")]
+    (dockerfile.parent.parent / "images.yaml").write_text("version: 1\nimages: []\n")
+    assert "ruamel.yaml" in loaded_after(argv)  # it can fail: a catalog is YAML
 
 
 # -- options: checked where they are parsed, a one-line usage error ------------------------
