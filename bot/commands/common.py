@@ -30,6 +30,26 @@ class Location:
     catalog: Path  # the catalog file, which may not exist yet
     named: bool = False  # the catalog was named (--catalog, CONDABOT_CATALOG): it must exist
 
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Location:
+        """`--root` given: the catalog is relative to it (as for `condabot release`), and it
+        must be a directory. Else the catalog is relative to the current directory and the
+        root is its grandparent."""
+        from bot.catalog import DEFAULT_PATH
+
+        named = args.catalog is not None
+        catalog: Path = args.catalog or DEFAULT_PATH
+        if args.root is not None:
+            root = Path(args.root).resolve()
+            if not root.is_dir():
+                raise UsageError(
+                    f"--root {str(args.root)!r} is not a directory",
+                    "give the repository root (or set CONDABOT_ROOT to it)",
+                )
+            return cls(root, root / catalog, named)
+        path = catalog.resolve() if catalog.is_absolute() else (Path.cwd() / catalog).resolve()
+        return cls(path.parent.parent, path, named)
+
 
 def add_location_options(parser: argparse.ArgumentParser) -> None:
     from bot.catalog import DEFAULT_PATH
@@ -56,26 +76,6 @@ def add_location_options(parser: argparse.ArgumentParser) -> None:
 def _env_path(name: str) -> Path | None:
     value = os.environ.get(name, "").strip()
     return Path(value) if value else None
-
-
-def locate(args: argparse.Namespace) -> Location:
-    """`--root` given: the catalog is relative to it (as for `condabot release`), and it must
-    be a directory. Else the catalog is relative to the current directory and the root is
-    its grandparent."""
-    from bot.catalog import DEFAULT_PATH
-
-    named = args.catalog is not None
-    catalog: Path = args.catalog or DEFAULT_PATH
-    if args.root is not None:
-        root = Path(args.root).resolve()
-        if not root.is_dir():
-            raise UsageError(
-                f"--root {str(args.root)!r} is not a directory",
-                "give the repository root (or set CONDABOT_ROOT to it)",
-            )
-        return Location(root, root / catalog, named)
-    path = catalog.resolve() if catalog.is_absolute() else (Path.cwd() / catalog).resolve()
-    return Location(path.parent.parent, path, named)
 
 
 def load_source(location: Location) -> Source:
@@ -117,6 +117,26 @@ class Upstream:
     cache_dir: Path  # where listings are cached between polls
     policy: HttpPolicy  # timeouts, retries and deadlines (CONDABOT_HTTP_*)
 
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Upstream:
+        """The upstream settings; a URL no session can use, or a bad CONDABOT_HTTP_* value,
+        is a UsageError (exit 2).
+
+        Credentials given in the URL are kept for the mirror's origin: every session
+        from `make_session` sends them there, and no printed URL carries them.
+        """
+        from bot.http import HttpPolicy, default_cache_dir, url_problem
+
+        problem = url_problem(args.upstream_url)
+        if problem:
+            raise UsageError(
+                f"--upstream-url {args.upstream_url!r} cannot be used: {problem}",
+                "give the root of repo.anaconda.com or of a mirror of it, e.g. "
+                "https://repo.anaconda.com",
+            )
+        cache_dir = args.cache_dir or default_cache_dir()
+        return cls(args.upstream_url, cache_dir, HttpPolicy.from_env())
+
 
 def add_upstream_options(parser: argparse.ArgumentParser, cache_dir: bool = True) -> None:
     """`--upstream-url`, and `--cache-dir` for the commands that fetch (doctor never does)."""
@@ -133,24 +153,6 @@ def add_upstream_options(parser: argparse.ArgumentParser, cache_dir: bool = True
             type=Path,
             help="where listings are cached between polls (env CONDABOT_CACHE_DIR)",
         )
-
-
-def upstream_options(args: argparse.Namespace) -> Upstream:
-    """The upstream settings; a URL no session can use, or a bad CONDABOT_HTTP_* value, is
-    a UsageError (exit 2).
-
-    Credentials given in the URL are kept for the mirror's origin: every session
-    from `make_session` sends them there, and no printed URL carries them.
-    """
-    from bot.http import HttpPolicy, default_cache_dir, url_problem
-
-    problem = url_problem(args.upstream_url)
-    if problem:
-        raise UsageError(
-            f"--upstream-url {args.upstream_url!r} cannot be used: {problem}",
-            "give the root of repo.anaconda.com or of a mirror of it, e.g. https://repo.anaconda.com",
-        )
-    return Upstream(args.upstream_url, args.cache_dir or default_cache_dir(), HttpPolicy.from_env())
 
 
 def fetch_listing(upstream: Upstream) -> Listing:

@@ -24,13 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.catalog import Catalog, Image, Registry
-from bot.commands.common import (
-    Location,
-    add_location_options,
-    add_upstream_options,
-    locate,
-    shown,
-)
+from bot.commands.common import Location, add_location_options, add_upstream_options, shown
 from bot.discovery import Source, load_or_discover
 from bot.errors import AuthError, CatalogError, CondabotError, UsageError
 from bot.http import url_problem
@@ -104,7 +98,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = Options(locate(args), args.purpose, args.upstream_url)
+    options = Options(Location.from_args(args), args.purpose, args.upstream_url)
     findings = diagnose(options, os.environ)
     for finding in findings:
         print(finding.line())

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.catalog import Image, parse_catalog, schema_path
-from bot.commands.common import Location, add_location_options, locate, shown
+from bot.commands.common import Location, add_location_options, shown
 from bot.discovery import Discovery, discover_tree, nothing_found
 from bot.errors import CatalogError, UsageError
 from bot.writer import write_atomic
@@ -60,7 +60,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    options = Options(locate(args), args.force, args.dry_run, args.schema_url or None)
+    options = Options(Location.from_args(args), args.force, args.dry_run, args.schema_url or None)
     location = options.location
     where = shown(location.catalog, location.root)
     if os.path.lexists(location.catalog) and not (options.force or options.dry_run):

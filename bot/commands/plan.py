@@ -19,8 +19,6 @@ from bot.commands.common import (
     add_upstream_options,
     fetch_listing,
     load_source,
-    locate,
-    upstream_options,
 )
 from bot.discovery import Discovery
 from bot.errors import UsageError
@@ -49,7 +47,9 @@ class PlanOptions:
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> PlanOptions:
-        return cls(locate(args), upstream_options(args), args.now, tuple(args.image or ()))
+        return cls(
+            Location.from_args(args), Upstream.from_args(args), args.now, tuple(args.image or ())
+        )
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.commands.common import Upstream, add_upstream_options, fetch_listing, upstream_options
+from bot.commands.common import Upstream, add_upstream_options, fetch_listing
 from bot.errors import UsageError
 from bot.upstream.model import Product
 from bot.upstream.names import python_flavour
@@ -33,7 +33,7 @@ class Options:
             raise UsageError(str(exc)) from exc
         product = Product(args.product) if args.product else None
         filters = Filters(product, python, args.os, args.arch)
-        return cls(filters, args.json, upstream_options(args))
+        return cls(filters, args.json, Upstream.from_args(args))
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
