@@ -54,6 +54,7 @@ lint: setup
 
 bench: setup
 	$(PY) -m bench.bench_upstream
+	$(PY) -m bench.bench_startup
 	$(PY) -m bench.bench_planner
 	$(PY) -m bench.bench_bump
 	$(PY) -m bench.bench_verify

@@ -21,10 +21,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
-
 from bot.errors import CatalogError
 from bot.platforms import PLATFORMS, Platform
 from bot.upstream.model import Product
@@ -169,6 +165,8 @@ class _Fail:
 
     def line(self, path: _Path) -> int | None:
         """The 1-based line of the key or item at `path`, else of its nearest parent."""
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
         node, line = self.document, None
         for key in path:
             found = _position(node, key)
@@ -181,6 +179,8 @@ class _Fail:
 
 
 def _position(node: Any, key: str | int) -> tuple[int, int] | None:
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     try:
         if isinstance(node, CommentedMap) and key in node:
             return tuple(node.lc.key(key))
@@ -275,6 +275,10 @@ def _first_schema_error(data: Any, fail: _Fail) -> CatalogError | None:
 def load_yaml(text: str, source: str) -> Any:
     """The catalog's YAML tree, round-trip: comments and line numbers kept for errors and
     for the catalog editor (`bot.catalog_edit`), which changes the text in place."""
+    # Loaded here: a run without a catalog file (discovery) never reads YAML.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
     try:
         return YAML(typ="rt").load(text)
     except YAMLError as exc:

@@ -9,12 +9,13 @@ import sys
 from collections.abc import Sequence
 
 from bot import __version__
-from bot.commands import COMMANDS
+from bot.commands import COMMANDS, load
 from bot.errors import CondabotError, UsageError
 from bot.secrets import RedactingFilter, redact
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Every command is listed; only `command` gets its options, so only its module loads."""
     parser = argparse.ArgumentParser(
         prog="condabot",
         description="Keep Miniconda and Anaconda Docker images current and published.",
@@ -24,9 +25,27 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more logging (-vv: debug)"
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(subparsers)
+    for name, help_text in COMMANDS.items():
+        if name != command:
+            subparsers.add_parser(name, help=help_text)
+            continue
+        module = load(name)
+        sub = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=module.DESCRIPTION,
+            epilog=module.EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_options(sub)
+        sub.set_defaults(func=module.run)
     return parser
+
+
+def _command(argv: Sequence[str]) -> str | None:
+    """The command named: the first argument that is not an option (condabot's own
+    options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
 
 
 def _configure_logging(verbosity: int) -> None:
@@ -48,8 +67,8 @@ def _verbosity(flags: int) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command(argv)).parse_args(argv)
     try:
         _configure_logging(_verbosity(args.verbose))
         code: int = args.func(args)

@@ -15,8 +15,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import semver
+if TYPE_CHECKING:
+    import semver
 
 _VERSION = re.compile(r"^(?P<release>\d+(?:\.\d+){0,3})(?:-(?P<build>\d+))?$", re.ASCII)
 
@@ -69,6 +71,8 @@ class Version:
 
     @functools.cached_property
     def core(self) -> semver.Version:
+        import semver  # only tests compare with it: every run would pay for the import
+
         return semver.Version(*self.key[:3])
 
     def sort_key(self) -> tuple[int, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,83 @@ def test_start_up_imports_no_schema_validator_and_no_iri_parser() -> None:
         [sys.executable, "-c", probe], cwd=root, capture_output=True, text=True, check=True
     ).stdout.split()
     assert out == ["False", "True", "False"]
+
+
+# -- start-up: a command's modules load only when it runs ---------------------------------
+
+HEAVY = ("requests", "urllib3", "ruamel", "semver", "docker", "github", "boto3", "jsonschema")
+
+
+def loaded_after(argv: list[str]) -> list[str]:
+    """Which heavy libraries and condabot modules `main(argv)` imported, in a fresh process
+    that may not retry a request."""
+    probe = (
+        "import sys\nfrom bot.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit:\n    pass\n"
+        "print('\\nloaded:', *sorted(m for m in sys.modules if m.split('.')[0] in "
+        f"{HEAVY!r} or m.startswith(('bot.commands.', 'bot.release', 'bot.catalog'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "CONDABOT_HTTP_RETRIES": "0"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return result.stdout.rsplit("loaded:", 1)[1].split()
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["--help"], ["no-such-command"]])
+def test_version_and_help_import_no_command_and_no_heavy_library(argv: list[str]) -> None:
+    assert loaded_after(argv) == []
+
+
+def test_a_command_loads_its_own_modules_only() -> None:
+    loaded = loaded_after(["plan", "--help"])
+    assert "bot.commands.plan" in loaded and "requests" in loaded  # it polls upstream
+    assert not [m for m in loaded if m.split(".")[0] in ("docker", "github", "boto3")]
+    assert not [m for m in loaded if m.startswith(("bot.commands.release", "bot.release"))]
+    assert "bot.commands.bump" not in loaded
+
+
+def test_a_plan_without_a_catalog_loads_no_yaml_parser(tmp_path: Path) -> None:
+    """Discovery reads the Dockerfiles, not YAML: ruamel loads only with a catalog file."""
+    golden = Path(__file__).parent / "golden" / "miniconda3-debian.Dockerfile"
+    dockerfile = tmp_path / "repo" / "dockerfiles" / "miniconda3" / "Dockerfile"
+    dockerfile.parent.mkdir(parents=True)
+    shutil.copyfile(golden, dockerfile)
+    argv = ["plan", "--root", str(tmp_path / "repo"), "--upstream-url", NOTHING_LISTENS,
+            "--cache-dir", str(tmp_path / "cache")]  # fmt: skip
+    loaded = loaded_after(argv)  # it reads the pins, then fails to reach upstream
+    assert "bot.catalog" in loaded and "requests" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("ruamel", "semver", "jsonschema")]
+    (dockerfile.parent.parent / "images.yaml").write_text("version: 1\nimages: []\n")
+    assert "ruamel.yaml" in loaded_after(argv)  # it can fail: a catalog is YAML
+
+
+# -- options: checked where they are parsed, a one-line usage error ------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "what"),
+    [
+        (["plan", "--root", "FILE"], "--root"),
+        (["doctor", "--root", "FILE"], "--root"),
+        (["init", "--root", "FILE"], "--root"),
+        (["bump", "--local", "--max-open", "-1"], "--max-open -1 is negative"),
+        (["bump", "--local", "--max-new", "-2"], "--max-new -2 is negative"),
+        (["bump", "--repo", "o/r", "--github-api-url", "api.github.com"], "--github-api-url"),
+        (["release", "build", "--tag", "x-1", "--staging", "h/s", "--build-arg", "NOEQ"], "KEY"),
+        (["release", "build", "--tag", "x-1", "--staging", "not a host"], "staging registry"),
+    ],
+)  # fmt: skip
+def test_bad_options_exit_2_in_one_line_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], what: str
+) -> None:
+    argv = [bad_file(tmp_path) if a == "FILE" else a for a in argv]
+    argv += ["--upstream-url", NOTHING_LISTENS] if argv[0] == "plan" else []
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and err.startswith("condabot: error: "), err
+    assert what in err

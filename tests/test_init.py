@@ -16,8 +16,8 @@ import pytest
 
 from bot.catalog import load_catalog, schema
 from bot.cli import main
+from bot.commands.common import Location
 from bot.commands.init import check_round_trip, render_catalog, schema_reference
-from bot.commands.location import Location
 from bot.discovery import discover, discover_tree
 from bot.errors import CatalogError
 from tests.support.mirror import Mirror

@@ -96,9 +96,7 @@ def test_the_staging_repository_is_lower_case_for_an_owner_with_capitals(tmp_pat
 def test_a_manual_run_reads_the_release_state_and_a_release_event_does_not() -> None:
     """Only plan and publish compute tags: they (and only they) read the release's state
     from GitHub when there is no release event; the CLI's default is the variable."""
-    import argparse
-
-    from bot.commands.release import add_parser
+    from bot.cli import build_parser
 
     want = "${{ github.event_name != 'release' }}"
     plan = step("plan", "Plan")
@@ -111,9 +109,7 @@ def test_a_manual_run_reads_the_release_state_and_a_release_event_does_not() -> 
     for value, expected in (("true", True), ("false", False), ("", False)):
         os.environ["CONDABOT_GITHUB_RELEASE"] = value
         try:
-            parser = argparse.ArgumentParser()
-            add_parser(parser.add_subparsers())
-            args = parser.parse_args(["release", "plan", "--tag", "x-1.0"])
+            args = build_parser("release").parse_args(["release", "plan", "--tag", "x-1.0"])
         finally:
             del os.environ["CONDABOT_GITHUB_RELEASE"]
         assert args.github_release is expected, value

@@ -16,13 +16,14 @@ import argparse
 import dataclasses
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.commands.init import SCHEMA_URL_ENV
-from bot.commands.plan import Planned, add_plan_options, make_plan
+from bot.commands.plan import Planned, PlanOptions, add_plan_options, make_plan
 from bot.edits import FileEdit, plan_edits, write_edits
 from bot.errors import CondabotError, NeedsReview, UsageError
-from bot.http import HttpPolicy, default_cache_dir
+from bot.http import url_problem
 from bot.planner import Kind, Plan, format_age
 from bot.verify import Verifier, proposals
 
@@ -31,16 +32,54 @@ if TYPE_CHECKING:
     from bot.forge.model import GroupUpdate
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "bump",
-        help="apply the update plan to the Dockerfiles and the catalog",
-        description="Make the plan (as `condabot plan` shows it) and apply it: every arch's "
-        "URL and sha256 together, dropped arches removed from the Dockerfile and the catalog. "
-        "Prints the unified diff.",
-        epilog="exit status: 0 when done; with --local, 17 when a change needs review (the "
-        "files are written; --accept-review exits 0). Errors use their own codes (2-16).",
-    )
+DESCRIPTION = """\
+Make the plan (as `condabot plan` shows it) and apply it: every arch's URL and
+sha256 together, dropped arches removed from the Dockerfile and the catalog.
+Prints the unified diff."""
+EPILOG = """\
+exit status: 0 when done; with --local, 17 when a change needs review (the files
+are written; --accept-review exits 0). Errors use their own codes (2-16)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    plan: PlanOptions
+    repo: str | None  # OWNER/NAME: pull requests there; None: --local
+    dry_run: bool
+    verify: bool
+    accept_review: bool
+    onboarding: bool
+    base: str | None
+    max_open: int
+    max_new: int
+    github_api_url: str
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        for flag, value in (("--max-open", args.max_open), ("--max-new", args.max_new)):
+            if value < 0:
+                raise UsageError(f"{flag} {value} is negative", "give a count of 0 or more")
+        problem = url_problem(args.github_api_url)
+        if problem:
+            raise UsageError(
+                f"--github-api-url {args.github_api_url!r} cannot be used: {problem}",
+                "give the REST API root, e.g. https://api.github.com",
+            )
+        return cls(
+            plan=PlanOptions.from_args(args),
+            repo=None if args.local else args.repo,
+            dry_run=args.dry_run,
+            verify=not args.no_verify,
+            accept_review=args.accept_review,
+            onboarding=not args.no_onboarding,
+            base=args.base,
+            max_open=args.max_open,
+            max_new=args.max_new,
+            github_api_url=args.github_api_url,
+        )
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--local", action="store_true", help="rewrite the files in the working tree")
     mode.add_argument(
@@ -78,18 +117,18 @@ def add_parser(subparsers: Any) -> None:
         help="GitHub REST API root (env GITHUB_API_URL)",
     )
     add_plan_options(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    token = None if args.local else _token()  # before any download: fail fast
-    planned, failures = _verified(args, make_plan(args))
+    options = Options.from_args(args)
+    token = None if options.repo is None else _token()  # before any download: fail fast
+    planned, failures = _verified(options, make_plan(options.plan))
     if token is None:
         edits = _edits(planned, planned.plan)
         _tell(planned.plan)
-        return _local(args, planned, edits, failures)
+        return _local(options, planned, edits, failures)
     _warn(planned)
-    return _pull_requests(args, planned, failures, token)
+    return _pull_requests(options, planned, failures, token)
 
 
 def _edits(planned: Planned, plan: Plan) -> tuple[FileEdit, ...]:
@@ -111,26 +150,24 @@ def _token() -> str:
     return token
 
 
-def _verified(
-    args: argparse.Namespace, planned: Planned
-) -> tuple[Planned, tuple[CondabotError, ...]]:
+def _verified(options: Options, planned: Planned) -> tuple[Planned, tuple[CondabotError, ...]]:
     """The plan without the installers that failed verification, and the download errors."""
     wanted = proposals(planned.plan)
-    if not wanted or args.no_verify:
+    if not wanted or not options.verify:
         return planned, ()
-    if args.dry_run:
+    if options.dry_run:
         print(f"condabot: dry run: {len(wanted)} installer(s) not downloaded, so not verified",
               file=sys.stderr)  # fmt: skip
         return planned, ()
-    cache = args.cache_dir or default_cache_dir()
-    report = Verifier.create(args.upstream_url, cache, HttpPolicy.from_env()).check_all(wanted)
+    upstream = options.plan.upstream
+    report = Verifier.create(upstream.url, upstream.cache_dir, upstream.policy).check_all(wanted)
     if report.withheld:
         planned = planned.replan(report.withheld)
     return planned, report.errors
 
 
 def _local(
-    args: argparse.Namespace,
+    options: Options,
     planned: Planned,
     edits: tuple[FileEdit, ...],
     failures: tuple[CondabotError, ...],
@@ -139,14 +176,14 @@ def _local(
         sys.stdout.write(edit.diff())
     if not edits:
         print("condabot: nothing to change", file=sys.stderr)
-    elif args.dry_run:
+    elif options.dry_run:
         print(f"condabot: dry run: {len(edits)} file(s) would change", file=sys.stderr)
     else:
         write_edits(edits, planned.root)
         print(f"condabot: wrote {', '.join(e.path for e in edits)}", file=sys.stderr)
     if failures:
         raise failures[0]  # its image kept its pins; every other image is written
-    _require_review(planned.plan, bool(edits) and not args.dry_run, args.accept_review)
+    _require_review(planned.plan, bool(edits) and not options.dry_run, options.accept_review)
     return 0
 
 
@@ -183,7 +220,7 @@ def _tell(plan: Plan) -> None:
 
 
 def _pull_requests(
-    args: argparse.Namespace, planned: Planned, failures: tuple[CondabotError, ...], token: str
+    options: Options, planned: Planned, failures: tuple[CondabotError, ...], token: str
 ) -> int:
     # Imported here: PyGithub costs ~150 ms that `--local` and `plan` need not pay.
     from bot.forge.checkout import read_checkout, require_clean
@@ -192,25 +229,26 @@ def _pull_requests(
     from bot.forge.model import Limits
     from bot.forge.run import run_bump
 
-    checkout = read_checkout(planned.root, args.base)
+    checkout = read_checkout(planned.root, options.base)
     catalog = planned.catalog
     held = {group_key(catalog.image(i.image), catalog) for i in planned.plan.images if i.held}
     groups = {g: sub for g, sub in group_plans(planned.plan, catalog).items() if g not in held}
     # Each group's edits, computed once: what its pull request commits.
     edits = {g: [(e.path, e.after) for e in _edits(planned, sub)] for g, sub in groups.items()}
     updates = group_updates(groups, edits, catalog)
-    if planned.discovery is not None and not args.no_onboarding:
+    if planned.discovery is not None and options.onboarding:
         updates.insert(0, _onboarding(planned, planned.discovery))
     require_clean(checkout, [f.path for u in updates for f in u.files])
 
-    forge = GitHubForge(connect(token, args.github_api_url), args.repo, checkout.branch)
+    assert options.repo is not None  # a token is asked for only with --repo
+    forge = GitHubForge(connect(token, options.github_api_url), options.repo, checkout.branch)
     result = run_bump(
         forge,
         planned.plan,
         updates,
         (checkout.head, checkout.tree),
-        Limits(args.max_open, args.max_new),
-        args.dry_run,
+        Limits(options.max_open, options.max_new),
+        options.dry_run,
         say=print,
         catalog=planned.catalog,
         held=frozenset(held),

@@ -24,13 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from bot.catalog import Catalog, Image, Registry
-from bot.commands.location import Location, add_location_options, locate
+from bot.commands.common import Location, add_location_options, add_upstream_options, shown
 from bot.discovery import Source, load_or_discover
 from bot.errors import AuthError, CatalogError, CondabotError, UsageError
 from bot.http import url_problem
 from bot.planner import check_pins
 from bot.secrets import redact
-from bot.upstream.source import DEFAULT_UPSTREAM
 
 MAX_REFERENCE = 255  # the distribution spec's limit on a repository name
 _ECR_HOST = re.compile(r"^\d{12}\.dkr\.ecr(-fips)?\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
@@ -67,17 +66,24 @@ class Finding:
         return f"{self.level.value:<5} {self.check}: {redact(self.detail)}"
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "doctor",
-        help="check the catalog, the pins, the names and the credentials (names only)",
-        description="Check that this repository is ready for condabot, offline: the "
-        "catalog, every Dockerfile's pins, registry and repository names, the upstream URL, "
-        "and which credentials the environment provides (names only, never values). One "
-        "line per finding: ok, info, warn or error.",
-        epilog="exit status: 0 when nothing is an error; else the exit code of the first "
-        "error's command (3 catalog, 6 pins, 7 plan, 2 usage, 15 credentials).",
-    )
+DESCRIPTION = """\
+Check that this repository is ready for condabot, offline: the catalog, every
+Dockerfile's pins, registry and repository names, the upstream URL, and which
+credentials the environment provides (names only, never values). One line per
+finding: ok, info, warn or error."""
+EPILOG = """\
+exit status: 0 when nothing is an error; else the exit code of the first error's
+command (3 catalog, 6 pins, 7 plan, 2 usage, 15 credentials)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    location: Location
+    purpose: Purpose
+    upstream_url: str  # unchecked: a bad one is a finding
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
     add_location_options(parser)
     parser.add_argument(
         "--for",
@@ -88,16 +94,12 @@ def add_parser(subparsers: Any) -> None:
         help="the job about to run: its credentials are required (default: check, which "
         "only reports them)",
     )
-    parser.add_argument(
-        "--upstream-url",
-        default=os.environ.get("CONDABOT_UPSTREAM_URL") or DEFAULT_UPSTREAM,
-        help="the upstream root the bot will poll (env CONDABOT_UPSTREAM_URL)",
-    )
-    parser.set_defaults(func=run)
+    add_upstream_options(parser, cache_dir=False)
 
 
 def run(args: argparse.Namespace) -> int:
-    findings = diagnose(locate(args), args.purpose, args.upstream_url, os.environ)
+    options = Options(Location.from_args(args), args.purpose, args.upstream_url)
+    findings = diagnose(options, os.environ)
     for finding in findings:
         print(finding.line())
     errors = [f for f in findings if f.level is Level.ERROR]
@@ -106,24 +108,22 @@ def run(args: argparse.Namespace) -> int:
     return errors[0].exit_code if errors else 0
 
 
-def diagnose(
-    location: Location, purpose: Purpose, upstream: str, env: Mapping[str, str]
-) -> list[Finding]:
+def diagnose(options: Options, env: Mapping[str, str]) -> list[Finding]:
     """Every finding, in order; reads the repository and the docker config, nothing else."""
-    source, findings = _catalog(location)
+    source, findings = _catalog(options.location)
     if source is not None:
         findings += pin_findings(source)
         findings += name_findings(source.catalog, source.discovered)
-        findings += credential_findings(source.catalog, purpose, env, docker_config(env))
-    findings.append(upstream_finding(upstream))
+        findings += credential_findings(source.catalog, options.purpose, env, docker_config(env))
+    findings.append(upstream_finding(options.upstream_url))
     return findings
 
 
 def _catalog(location: Location) -> tuple[Source | None, list[Finding]]:
-    shown = _relative(location.catalog, location.root)
+    where = shown(location.catalog, location.root)
     try:
         if location.named and not os.path.lexists(location.catalog):
-            raise CatalogError(f"no catalog at {shown}", "write one with condabot init")
+            raise CatalogError(f"no catalog at {where}", "write one with condabot init")
         source = load_or_discover(location.root, location.catalog)
     except CondabotError as exc:
         return None, [Finding(Level.ERROR, "catalog", exc.message, exc.exit_code)]
@@ -131,13 +131,13 @@ def _catalog(location: Location) -> tuple[Source | None, list[Finding]]:
     if source.discovery is None:
         registries = len(source.catalog.registries)
         return source, [
-            Finding(Level.OK, "catalog", f"{shown}: {count} image(s), {registries} registry(ies)")
+            Finding(Level.OK, "catalog", f"{where}: {count} image(s), {registries} registry(ies)")
         ]
     found = [
         Finding(
             Level.INFO,
             "catalog",
-            f"none at {shown}: {count} image(s) discovered from "
+            f"none at {where}: {count} image(s) discovered from "
             f"{source.discovery.searched} Dockerfile(s); condabot init writes them to it",
         )
     ]
@@ -355,10 +355,3 @@ def _in_config(config: Mapping[str, Any], *hosts: str) -> str:
 
 def _host(key: str) -> str:
     return re.sub(r"^https?://", "", key).split("/", 1)[0]
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)

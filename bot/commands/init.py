@@ -12,11 +12,11 @@ import json
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from bot.catalog import Image, parse_catalog, schema_path
-from bot.commands.location import Location, add_location_options, locate
+from bot.commands.common import Location, add_location_options, shown
 from bot.discovery import Discovery, discover_tree, nothing_found
 from bot.errors import CatalogError, UsageError
 from bot.files import write_atomic
@@ -27,16 +27,24 @@ _WIDTH = 40  # the comments' column, unless a value is longer
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "init",
-        help="write the catalog discovered from the Dockerfiles, every default spelled out",
-        description="Find every Dockerfile that pins Miniconda or Anaconda installers and "
-        "write the catalog they imply, each key commented, for you to edit. The bot proposes "
-        "the same changes before and after.",
-        epilog="exit status: 0 when written; 2 when a catalog is already there (--force "
-        "replaces it); 3 when no Dockerfile pins an installer.",
-    )
+DESCRIPTION = """\
+Find every Dockerfile that pins Miniconda or Anaconda installers and write the
+catalog they imply, each key commented, for you to edit. The bot proposes the
+same changes before and after."""
+EPILOG = """\
+exit status: 0 when written; 2 when a catalog is already there (--force replaces
+it); 3 when no Dockerfile pins an installer."""
+
+
+@dataclass(frozen=True)
+class Options:
+    location: Location
+    force: bool  # replace an existing catalog
+    dry_run: bool  # print the catalog instead of writing it
+    schema_url: str | None  # None: the schema of the condabot that runs
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
     add_location_options(parser)
     parser.add_argument("--force", action="store_true", help="replace an existing catalog")
     parser.add_argument(
@@ -49,42 +57,35 @@ def add_parser(subparsers: Any) -> None:
         help=f"what the catalog's `$schema` comment names for editors (env {SCHEMA_URL_ENV}); "
         "default: the schema of the condabot that runs",
     )
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    location = locate(args)
-    shown = _shown(location)
-    if os.path.lexists(location.catalog) and not (args.force or args.dry_run):
+    options = Options(Location.from_args(args), args.force, args.dry_run, args.schema_url or None)
+    location = options.location
+    where = shown(location.catalog, location.root)
+    if os.path.lexists(location.catalog) and not (options.force or options.dry_run):
         raise UsageError(
-            f"a catalog is already at {shown}",
+            f"a catalog is already at {where}",
             "edit it, or pass --force to replace it with the discovered one",
         )
     found = discover_tree(location.root)
     if not found.catalog.images:
         raise nothing_found(location.root, location.catalog, found)
-    text = render_catalog(found, args.schema_url or schema_reference(location))
-    check_round_trip(text, found, shown)
+    text = render_catalog(found, options.schema_url or schema_reference(location))
+    check_round_trip(text, found, where)
     for problem in found.skipped:
         print(f"condabot: warning: not in the catalog: {problem.message}", file=sys.stderr)
-    if args.dry_run:
+    if options.dry_run:
         sys.stdout.write(text)
         return 0
     location.catalog.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(location.catalog, text.encode("utf-8"), CatalogError)
     print(
-        f"condabot: wrote {shown}: {len(found.catalog.images)} image(s); edit their policy "
+        f"condabot: wrote {where}: {len(found.catalog.images)} image(s); edit their policy "
         "there (README: the catalog's keys)",
         file=sys.stderr,
     )
     return 0
-
-
-def _shown(location: Location) -> str:
-    try:
-        return str(location.catalog.relative_to(location.root))
-    except ValueError:
-        return str(location.catalog)
 
 
 def schema_reference(location: Location) -> str:

@@ -10,38 +10,60 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from bot.catalog import Catalog
-from bot.commands.common import add_upstream_options, listing_from_args
-from bot.commands.location import add_location_options, load_source, locate
+from bot.commands.common import (
+    Location,
+    Upstream,
+    add_location_options,
+    add_upstream_options,
+    fetch_listing,
+    load_source,
+)
 from bot.discovery import Discovery
 from bot.errors import UsageError
 from bot.pins import Pin
 from bot.planner import ImagePlan, Kind, Plan, Withheld, check_pins, format_age, plan
 from bot.upstream.model import Listing
 
-_EPILOG = """\
+DESCRIPTION = """\
+Compare every image's Dockerfile pins with upstream and the catalog's
+bot policy; print the plan. Writes nothing."""
+EPILOG = """\
 exit status: 0 whether or not updates exist; with --exit-code, 1 when any image
 has changes to apply or a checksum problem. Errors use their own codes (2-16).
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "plan",
-        help="show how each image's installer pins should move",
-        description="Compare every image's Dockerfile pins with upstream and the catalog's\n"
-        "bot policy; print the plan. Writes nothing.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+@dataclass(frozen=True)
+class PlanOptions:
+    """What every command that makes a plan is given (plan, bump)."""
+
+    location: Location
+    upstream: Upstream
+    now: datetime | None  # None: the current time
+    images: tuple[str, ...]  # empty: every image
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> PlanOptions:
+        return cls(
+            Location.from_args(args), Upstream.from_args(args), args.now, tuple(args.image or ())
+        )
+
+
+@dataclass(frozen=True)
+class Options:
+    plan: PlanOptions
+    json: bool
+    exit_code: bool  # exit 1 when the plan has anything to apply
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable plan")
     parser.add_argument(
         "--exit-code", action="store_true", help="exit 1 when the plan has anything to apply"
     )
     add_plan_options(parser)
-    parser.set_defaults(func=run)
 
 
 def add_plan_options(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +72,6 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--now",
         type=_aware_datetime,
-        default=None,
         metavar="ISO8601",
         help="plan as of this time (UTC if no offset); default: the current time",
     )
@@ -92,13 +113,13 @@ class Planned:
         return dataclasses.replace(self, plan=again)
 
 
-def make_plan(args: argparse.Namespace) -> Planned:
+def make_plan(options: PlanOptions) -> Planned:
     """Read the catalog (or discover it) and every Dockerfile first (cheap, local), then
     upstream, then plan."""
-    location = locate(args)
+    location = options.location
     source = load_source(location)
     catalog = source.catalog
-    names = args.image or list(catalog.names())
+    names = list(options.images) or list(catalog.names())
     for name in names:
         if name not in catalog.names():
             where = "the discovered images" if source.discovered else str(location.catalog)
@@ -106,8 +127,8 @@ def make_plan(args: argparse.Namespace) -> Planned:
             raise UsageError(f"no image named {name!r} in {where}", f"name one of: {known}")
     pins = {name: source.pins(name) for name in names}
     check_pins(catalog, pins, names)
-    now = args.now or datetime.now(UTC)
-    listing = listing_from_args(args)
+    now = options.now or datetime.now(UTC)
+    listing = fetch_listing(options.upstream)
     result = plan(catalog, pins, listing, now, names)
     return Planned(
         result, catalog, location.catalog, location.root, pins, listing, source.discovery
@@ -115,13 +136,14 @@ def make_plan(args: argparse.Namespace) -> Planned:
 
 
 def run(args: argparse.Namespace) -> int:
-    planned = make_plan(args)
-    if args.json:
+    options = Options(PlanOptions.from_args(args), args.json, args.exit_code)
+    planned = make_plan(options.plan)
+    if options.json:
         json.dump(planned.plan.to_json(), sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(render(planned.plan))
-    return 1 if args.exit_code and planned.plan.needs_attention() else 0
+    return 1 if options.exit_code and planned.plan.needs_attention() else 0
 
 
 def render(plan: Plan) -> str:

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ from bot.release.registry import Registry
 from bot.release.staging import Staging
 
 log = logging.getLogger(__name__)
-_ENVIRONMENT = """\
+DESCRIPTION = """\
+Release TAG (e.g. miniconda3-26.5.3-1): every image it names, every platform,
+every registry. In Actions the tag comes from $GITHUB_EVENT_PATH."""
+EPILOG = """\
 credentials (never printed; ~/.docker/config.json auths and helpers are the fallback):
   dockerhub   DOCKERHUB_USERNAME, DOCKERHUB_TOKEN
   ecr         AWS credentials for ecr:GetAuthorizationToken (region from the host)
@@ -29,15 +33,48 @@ credentials (never printed; ~/.docker/config.json auths and helpers are the fall
 """
 
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "release",
-        help="plan, build, publish and verify the images of a GitHub release",
-        description="Release TAG (e.g. miniconda3-26.5.3-1): every image it names, every "
-        "platform, every registry. In Actions the tag comes from $GITHUB_EVENT_PATH.",
-        epilog=_ENVIRONMENT,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+@dataclass(frozen=True)
+class StepOptions:
+    """What a step is given besides the release (`Options`): each reads only its own."""
+
+    step: str  # plan, build, publish, verify or protect
+    staging: Staging | None = None  # build, publish, verify
+    matrix: bool = False  # plan: print only the Actions matrix
+    github_output: bool = False  # plan, publish
+    image: str | None = None  # build: only this image
+    platform: str | None = None  # build: only this platform
+    build_args: tuple[tuple[str, str], ...] = ()
+    rebuild: bool = False
+    builder: str = "auto"
+    force: bool = False  # publish: move immutable tags
+    release_body: bool = True  # publish: edit the GitHub release's body
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> StepOptions:
+        given = vars(args)  # only the step's own options are there
+        return cls(
+            step=args.step,
+            staging=Staging.parse(args.staging) if "staging" in given else None,
+            matrix=given.get("matrix", False),
+            github_output=given.get("github_output", False),
+            image=given.get("image"),
+            platform=given.get("platform"),
+            build_args=tuple(_key_value(pair) for pair in given.get("build_arg", ())),
+            rebuild=given.get("rebuild", False),
+            builder=given.get("builder", "auto"),
+            force=given.get("force", False),
+            release_body=not given.get("no_release_body", False),
+        )
+
+
+def _key_value(pair: str) -> tuple[str, str]:
+    key, sep, value = pair.partition("=")
+    if not sep or not key:
+        raise UsageError(f"--build-arg {pair!r} is not KEY=VALUE", "e.g. --build-arg FOO=bar")
+    return key, value
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
     for name, help_text, options in (
         ("plan", "print the release plan (JSON) or the build matrix", _options_plan),
@@ -49,7 +86,6 @@ def add_parser(subparsers: Any) -> None:
         step = steps.add_parser(name, help=help_text)
         _common(step)
         options(step)
-        step.set_defaults(func=run)
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -145,6 +181,7 @@ def _options_publish(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    step = StepOptions.from_args(args)
     context = gather(
         Options(
             tag=args.tag,
@@ -166,57 +203,52 @@ def run(args: argparse.Namespace) -> int:
         "verify": _verify,
         "protect": _protect,
     }
-    step: int = steps[args.step](args, context)
-    return step
+    code: int = steps[step.step](step, context)
+    return code
 
 
-def _plan(args: argparse.Namespace, context: Context) -> int:
+def _plan(step: StepOptions, context: Context) -> int:
     plan = context.plan
-    document: Any = plan.matrix() if args.matrix else plan.to_json()
-    json.dump(document, sys.stdout, indent=None if args.matrix else 2)
+    document: Any = plan.matrix() if step.matrix else plan.to_json()
+    json.dump(document, sys.stdout, indent=None if step.matrix else 2)
     sys.stdout.write("\n")
     output = os.environ.get("GITHUB_OUTPUT")
-    if args.github_output and output:
+    if step.github_output and output:
         with Path(output).open("a", encoding="utf-8") as handle:
             handle.write(f"matrix={json.dumps(plan.matrix())}\ntag={plan.tag}\n")
     return 0
 
 
 # docker, boto3 and PyGithub load inside the steps that use them: together they cost
-# ~250 ms that `condabot plan` and every other command would otherwise pay at start-up.
+# ~250 ms that `release plan` and the other steps would otherwise pay at start-up.
 
 
-def _staging(args: argparse.Namespace) -> tuple[Staging, Registry]:
+def _staging(step: StepOptions) -> tuple[Staging, Registry]:
     from bot.release.credentials import staging_credentials
 
-    staging = Staging.parse(args.staging)
+    staging = step.staging
+    assert staging is not None, "build, publish and verify have --staging"
     client = Registry(
         staging.host, staging_credentials(staging.host), name=f"staging ({staging.host})"
     )
     return staging, client
 
 
-def _build(args: argparse.Namespace, context: Context) -> int:
+def _build(step: StepOptions, context: Context) -> int:
     from bot.release.build import build_all, choose_engine, connect_engine, requests_for
 
-    extra = {}
-    for pair in args.build_arg:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise UsageError(f"--build-arg {pair!r} is not KEY=VALUE")
-        extra[key] = value
     context.require_checkout_at_revision()
-    staging, client = _staging(args)
+    staging, client = _staging(step)
     cells = requests_for(
         context.plan,
         staging,
         context.root,
-        image=args.image,
-        platform=args.platform,
-        extra_args=extra,
+        image=step.image,
+        platform=step.platform,
+        extra_args=dict(step.build_args),
     )
-    engine = choose_engine(connect_engine(), args.builder)
-    for built in build_all(cells, engine, client, client.credentials, rebuild=args.rebuild):
+    engine = choose_engine(connect_engine(), step.builder)
+    for built in build_all(cells, engine, client, client.credentials, rebuild=step.rebuild):
         state = "reused" if built.reused else f"built in {built.seconds:.0f} s ({engine.name})"
         print(f"{built.image} {built.platform}: {built.ref}@{built.digest} {state}")
     return 0
@@ -238,15 +270,15 @@ def _clients(context: Context) -> dict[str, Registry]:
     return clients
 
 
-def _publish(args: argparse.Namespace, context: Context) -> int:
+def _publish(step: StepOptions, context: Context) -> int:
     from bot.release.publish import Publisher, assemble, subjects
     from bot.release.report import render
     from bot.release.verify import read_back
 
-    staging, staging_client = _staging(args)
+    staging, staging_client = _staging(step)
     clients = _clients(context)
     assembled = assemble(context.plan, staging, staging_client)
-    outcomes = Publisher(staging_client, clients).publish(assembled, force=args.force)
+    outcomes = Publisher(staging_client, clients).publish(assembled, force=step.force)
     checks = read_back(assembled, clients)
     for outcome in outcomes:
         for target in outcome.targets:
@@ -260,21 +292,21 @@ def _publish(args: argparse.Namespace, context: Context) -> int:
             f"{name}: {stats.blob_uploads} blob(s) uploaded ({stats.bytes_uploaded} bytes), "
             f"{stats.blob_mounts} mounted, {stats.manifest_puts} manifest write(s)"
         )
-    _report(args, context, render(context.plan, outcomes, checks))
+    _report(step, context, render(context.plan, outcomes, checks))
     output = os.environ.get("GITHUB_OUTPUT")
-    if args.github_output and output:
+    if step.github_output and output:
         with Path(output).open("a", encoding="utf-8") as handle:
             handle.write(f"subjects={json.dumps(subjects(assembled))}\n")
     return 0
 
 
-def _report(args: argparse.Namespace, context: Context, section: str) -> None:
+def _report(step: StepOptions, context: Context, section: str) -> None:
     from bot.release.report import update_release_body
     from bot.summary import write_step_summary
 
     write_step_summary(section)
     token = os.environ.get("GITHUB_TOKEN")
-    if args.no_release_body or not token or not context.repository:
+    if not step.release_body or not token or not context.repository:
         log.info("release body not updated (no GITHUB_TOKEN or repository, or disabled)")
         return
     update_release_body(
@@ -282,18 +314,18 @@ def _report(args: argparse.Namespace, context: Context, section: str) -> None:
     )
 
 
-def _verify(args: argparse.Namespace, context: Context) -> int:
+def _verify(step: StepOptions, context: Context) -> int:
     from bot.release.publish import assemble
     from bot.release.verify import read_back
 
-    staging, staging_client = _staging(args)
+    staging, staging_client = _staging(step)
     clients = _clients(context)
     checks = read_back(assemble(context.plan, staging, staging_client), clients)
     print(f"verified {len(checks)} tag(s) in {len(clients)} registr(y/ies)")
     return 0
 
 
-def _protect(args: argparse.Namespace, context: Context) -> int:
+def _protect(step: StepOptions, context: Context) -> int:
     from bot.release.protect import ecr_targets, protect
 
     if not ecr_targets(context.plan):

@@ -5,36 +5,51 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.commands.common import add_upstream_options, listing_from_args
+from bot.commands.common import Upstream, add_upstream_options, fetch_listing
 from bot.errors import UsageError
 from bot.upstream.model import Product
 from bot.upstream.names import python_flavour
 from bot.upstream.report import Filters, Newest, newest_installers
 
+DESCRIPTION = "The newest installer of each product, Python flavour, OS and arch upstream lists."
+EPILOG = ""
 
-def add_parser(subparsers: Any) -> None:
-    parser = subparsers.add_parser("upstream", help="list the newest upstream installers")
+
+@dataclass(frozen=True)
+class Options:
+    filters: Filters
+    json: bool
+    upstream: Upstream
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Options:
+        try:
+            python = python_flavour(args.python) if args.python else None
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+        product = Product(args.product) if args.product else None
+        filters = Filters(product, python, args.os, args.arch)
+        return cls(filters, args.json, Upstream.from_args(args))
+
+
+def add_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--product", choices=[p.value for p in Product])
     parser.add_argument("--python", help="flavour, e.g. 3.12 or py312")
     parser.add_argument("--os", choices=["Linux", "MacOSX", "Windows"])
     parser.add_argument("--arch", help="e.g. x86_64, aarch64")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     add_upstream_options(parser)
-    parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        python = python_flavour(args.python) if args.python else None
-    except ValueError as exc:
-        raise UsageError(str(exc)) from exc
-    filters = Filters(Product(args.product) if args.product else None, python, args.os, args.arch)
-    listing = listing_from_args(args)
-    rows = newest_installers(listing, filters)
-    if args.json:
+    options = Options.from_args(args)
+    listing = fetch_listing(options.upstream)
+    rows = newest_installers(listing, options.filters)
+    if options.json:
         json.dump([_as_json(r) for r in rows], sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
