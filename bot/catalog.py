@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import posixpath
 import re
 import sys
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
@@ -96,6 +97,11 @@ class Image:
     # file of the same ARG format beside it; None: the pins are in the Dockerfile.
     pins: str | None = None
     end_of_life: EndOfLife | None = None
+    context: str | None = None  # the build context; None: the Dockerfile's folder
+
+    @property
+    def build_context(self) -> str:
+        return self.context or posixpath.dirname(self.dockerfile) or "."
 
     @property
     def pin_file(self) -> str:
@@ -364,6 +370,7 @@ def _image(
         bot=_bot(entry.get("bot", {}), (*path, "bot"), fail),
         pins=_pins(entry, python, path, fail),
         end_of_life=EndOfLife(eol["date"], eol["replacement"]) if eol else None,
+        context=_context(entry, path, fail),
     )
 
 
@@ -383,6 +390,13 @@ def _pins(entry: dict[str, Any], python: str, path: _Path, fail: _Fail) -> str |
         raise fail((*path, "pins"), "is the image's own Dockerfile; omit it")
     if value is not None and python == "default":
         raise fail((*path, "pins"), "a pins file holds one Python line: set python: pyXY")
+    return value
+
+
+def _context(entry: dict[str, Any], path: _Path, fail: _Fail) -> str | None:
+    value: str | None = entry.get("context")
+    if value is not None and not PurePosixPath(entry["dockerfile"]).is_relative_to(value):
+        raise fail((*path, "context"), f"{value!r} does not hold the Dockerfile; name its folder")
     return value
 
 

@@ -66,6 +66,7 @@ class ImageRelease:
     name: str
     product: str
     dockerfile: str
+    context: str  # the build context, a folder holding the Dockerfile
     flavour: str | None
     version: str
     build_args: tuple[tuple[str, str], ...]
@@ -90,6 +91,7 @@ class ImageRelease:
             "name": self.name,
             "product": self.product,
             "dockerfile": self.dockerfile,
+            "context": self.context,
             "python": self.flavour,
             "version": self.version,
             "build_args": dict(self.build_args),
@@ -244,6 +246,7 @@ def _image_release(
         name=image.name,
         product=image.product.value,
         dockerfile=image.dockerfile,
+        context=image.build_context,
         flavour=pinned.flavour,
         version=pinned.version.text,
         build_args=image.build_args + pinned.build_args,
