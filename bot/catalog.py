@@ -84,6 +84,7 @@ class Image:
     name: str
     product: Product
     dockerfile: str  # relative to the repository root
+    context: str  # the build context: a folder that holds the Dockerfile
     platforms: tuple[Platform, ...]
     python: str  # "default" (follow upstream's latest alias) or a flavour such as "py312"
     repository: str
@@ -97,11 +98,6 @@ class Image:
     # file of the same ARG format beside it; None: the pins are in the Dockerfile.
     pins: str | None = None
     end_of_life: EndOfLife | None = None
-    context: str | None = None  # the build context; None: the Dockerfile's folder
-
-    @property
-    def build_context(self) -> str:
-        return self.context or posixpath.dirname(self.dockerfile) or "."
 
     @property
     def pin_file(self) -> str:
@@ -359,6 +355,7 @@ def _image(
         name=entry["name"],
         product=Product(entry["product"]),
         dockerfile=entry["dockerfile"],
+        context=_context(entry, path, fail),
         platforms=tuple(PLATFORMS[p] for p in entry["platforms"]),
         python=python,
         repository=entry.get("repository", entry["name"]),
@@ -370,7 +367,6 @@ def _image(
         bot=_bot(entry.get("bot", {}), (*path, "bot"), fail),
         pins=_pins(entry, python, path, fail),
         end_of_life=EndOfLife(eol["date"], eol["replacement"]) if eol else None,
-        context=_context(entry, path, fail),
     )
 
 
@@ -393,9 +389,14 @@ def _pins(entry: dict[str, Any], python: str, path: _Path, fail: _Fail) -> str |
     return value
 
 
-def _context(entry: dict[str, Any], path: _Path, fail: _Fail) -> str | None:
-    value: str | None = entry.get("context")
-    if value is not None and not PurePosixPath(entry["dockerfile"]).is_relative_to(value):
+def default_context(dockerfile: str) -> str:
+    """The build context of a Dockerfile the catalog gives none: its own folder."""
+    return posixpath.dirname(dockerfile) or "."
+
+
+def _context(entry: dict[str, Any], path: _Path, fail: _Fail) -> str:
+    value: str = entry.get("context") or default_context(entry["dockerfile"])
+    if not PurePosixPath(entry["dockerfile"]).is_relative_to(value):
         raise fail((*path, "context"), f"{value!r} does not hold the Dockerfile; name its folder")
     return value
 

@@ -96,7 +96,7 @@ def test_the_bumped_anaconda_image_builds_and_runs(
     args = installer_build_args(installer_server, installers)
     try:
         try:
-            build = image_builder.build(dockerfile, tag, args, bumped / anaconda.build_context)
+            build = image_builder.build(dockerfile, tag, args, bumped / anaconda.context)
         except BuildFailed as exc:
             pytest.fail(f"{exc}\n{exc.log[-4000:]}", pytrace=False)
         output = docker_client.containers.run(

@@ -165,8 +165,8 @@ def test_the_build_context_is_the_dockerfiles_folder_unless_the_catalog_names_on
             "dockerfile: dockerfiles/miniconda2/Dockerfile\n    context: dockerfiles\n",
         )
     ).images
-    assert main.build_context == "dockerfiles/miniconda3"
-    assert legacy.build_context == "dockerfiles"
+    assert main.context == "dockerfiles/miniconda3"
+    assert legacy.context == "dockerfiles"
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,7 @@ def serve_installers(server: FileServer, relative: str) -> dict[str, GeneratedIn
 
 def context_of(relative: str) -> str:
     """The build context the catalog gives the Dockerfile `relative`."""
-    return next(i.build_context for i in CATALOG.images if i.dockerfile == relative)
+    return next(i.context for i in CATALOG.images if i.dockerfile == relative)
 
 
 def build_dockerfile(

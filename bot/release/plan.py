@@ -246,7 +246,7 @@ def _image_release(
         name=image.name,
         product=image.product.value,
         dockerfile=image.dockerfile,
-        context=image.build_context,
+        context=image.context,
         flavour=pinned.flavour,
         version=pinned.version.text,
         build_args=image.build_args + pinned.build_args,
