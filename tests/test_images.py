@@ -50,6 +50,7 @@ from tests.harness.docker import (
     ImageBuilder,
     LocalBases,
     installer_build_args,
+    local_names,
     serve_pinned_installers,
 )
 from tests.support.installer import GeneratedInstaller
@@ -686,10 +687,9 @@ def devcontainer_workspace(
         all=True, filters={"label": f"devcontainer.local_folder={workspace}"}
     ):
         container.remove(force=True)
-    for image in docker_client.images.list():
-        for tag in image.tags:
-            if tag.startswith(f"vsc-{WORKSPACE}-"):
-                docker_client.images.remove(tag, force=True)
+    for tag in local_names(docker_client):
+        if tag.startswith(f"vsc-{WORKSPACE}-"):
+            docker_client.images.remove(tag, force=True)
 
 
 @pytest.mark.slow

@@ -150,6 +150,12 @@ def connect() -> docker.DockerClient:
     return client
 
 
+def local_names(client: docker.DockerClient) -> list[str]:
+    """Every local image name, from one call: `images.list()` inspects each image after
+    listing them, and fails when another user of the shared engine removes one between."""
+    return [name for image in client.api.images() for name in image.get("RepoTags") or ()]
+
+
 def ensure_binfmt(arch: str = "aarch64") -> None:
     """Make `arch` binaries run here (and in containers) through QEMU user emulation, or
     raise QemuUnavailable saying what is missing. Idempotent: mounts binfmt_misc only when
