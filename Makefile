@@ -42,6 +42,7 @@ lint: setup
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	find dockerfiles -name 'Dockerfile*' -print0 | xargs -0 -r $(BIN)/hadolint
+	find dockerfiles -name '*.sh' -print0 | xargs -0 -r $(BIN)/shellcheck
 	@if [ -d .github/workflows ]; then \
 	  $(BIN)/actionlint && \
 	  $(BIN)/zizmor --offline .github/workflows workflows && \

@@ -83,7 +83,7 @@ def build_catalog_image(
         **dict(image.build_args),
     }
     tag = f"condabot-bench/{image.name}:latest"
-    return tag, builder.build(dockerfile, tag, args).seconds
+    return tag, builder.build(dockerfile, tag, args, ROOT / image.context).seconds
 
 
 def prefix_bytes(client: docker.DockerClient, tag: str, prefix: str) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import posixpath
 import re
 import sys
 from collections.abc import Mapping
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from bot.errors import CatalogError
@@ -79,6 +80,7 @@ class Image:
     name: str
     product: Product
     dockerfile: str  # relative to the repository root
+    context: str  # the build context: a folder that holds the Dockerfile
     platforms: tuple[Platform, ...]
     python: str  # "default" (follow upstream's latest alias) or a flavour such as "py312"
     repository: str
@@ -363,6 +365,7 @@ def _image(
         name=entry["name"],
         product=Product(entry["product"]),
         dockerfile=entry["dockerfile"],
+        context=_context(entry, path, fail),
         platforms=tuple(PLATFORMS[p] for p in entry["platforms"]),
         python=python,
         repository=entry.get("repository", entry["name"]),
@@ -393,6 +396,18 @@ def _pins(entry: dict[str, Any], python: str, path: _Path, fail: _Fail) -> str |
         raise fail((*path, "pins"), "is the image's own Dockerfile; omit it")
     if value is not None and python == "default":
         raise fail((*path, "pins"), "a pins file holds one Python line: set python: pyXY")
+    return value
+
+
+def default_context(dockerfile: str) -> str:
+    """The build context of a Dockerfile the catalog gives none: its own folder."""
+    return posixpath.dirname(dockerfile) or "."
+
+
+def _context(entry: dict[str, Any], path: _Path, fail: _Fail) -> str:
+    value: str = entry.get("context") or default_context(entry["dockerfile"])
+    if not PurePosixPath(entry["dockerfile"]).is_relative_to(value):
+        raise fail((*path, "context"), f"{value!r} does not hold the Dockerfile; name its folder")
     return value
 
 

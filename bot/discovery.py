@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from bot.catalog import BotPolicy, Catalog, Image, TagPolicy, load_catalog
+from bot.catalog import BotPolicy, Catalog, Image, TagPolicy, default_context, load_catalog
 from bot.errors import CatalogError, DockerfileError
 from bot.files import read_text
 from bot.pins import Pin, read_pins
@@ -112,6 +112,7 @@ def _image(name: str, path: str, pins: tuple[Pin, ...]) -> Image:
         name=name,
         product=pins[0].product,
         dockerfile=path,
+        context=default_context(path),
         platforms=tuple(BY_ARCH[a] for a in arches),
         python="default",
         repository=name,

@@ -89,14 +89,14 @@ def test_the_bumped_anaconda_image_builds_and_runs(
     installer_server: FileServer,
     docker_client: docker.DockerClient,
 ) -> None:
-    dockerfile = bumped / "dockerfiles" / "anaconda3" / "debian" / "Dockerfile"
+    anaconda = load_catalog(bumped / "dockerfiles" / "images.yaml").image("anaconda3")
+    dockerfile = bumped / anaconda.dockerfile
     installers = serve_pinned_installers(installer_server, dockerfile)
     tag = "condabot-test/bumped-anaconda3:latest"
+    args = installer_build_args(installer_server, installers)
     try:
         try:
-            build = image_builder.build(
-                dockerfile, tag, installer_build_args(installer_server, installers)
-            )
+            build = image_builder.build(dockerfile, tag, args, bumped / anaconda.context)
         except BuildFailed as exc:
             pytest.fail(f"{exc}\n{exc.log[-4000:]}", pytrace=False)
         output = docker_client.containers.run(

@@ -104,6 +104,10 @@ CASES: list[tuple[str, str, str, int, str, str]] = [
      "'miniforge3' is not one of ['miniconda3', 'miniconda2', 'anaconda3']"),
     ("minLength", "dockerfile: dockerfiles/miniconda2/Dockerfile", "dockerfile: ''", 26,
      "images[2].dockerfile", "must name the Dockerfile"),
+    ("context", "dockerfile: dockerfiles/miniconda2/Dockerfile\n", "dockerfile: dockerfiles/miniconda2/Dockerfile\n    context: dockerfiles/miniconda3\n",
+     27, "images[2].context", "'dockerfiles/miniconda3' does not hold the Dockerfile; name its folder"),
+    ("minLength", "dockerfile: dockerfiles/miniconda2/Dockerfile\n", "dockerfile: dockerfiles/miniconda2/Dockerfile\n    context: ''\n",
+     27, "images[2].context", "must name a folder"),
     ("minItems", "platforms: [linux/amd64]\n    python: py27", "platforms: []\n    python: py27", 27,
      "images[2].platforms", "must name at least one platform"),
     ("enum", "platforms: [linux/amd64]\n    python: py27", "platforms: [linux/amd64, linux/386]\n    python: py27",
@@ -152,6 +156,17 @@ CASES: list[tuple[str, str, str, int, str, str]] = [
     ("end_of_life", "replacement: miniconda3}", "replacement: miniconda9}", 30,
      "images[2].end_of_life.replacement", "'miniconda9' is not a catalog image that lives on"),
 ]  # fmt: skip
+
+
+def test_the_build_context_is_the_dockerfiles_folder_unless_the_catalog_names_one() -> None:
+    main, _, legacy = parse_catalog(
+        VALID.replace(
+            "dockerfile: dockerfiles/miniconda2/Dockerfile\n",
+            "dockerfile: dockerfiles/miniconda2/Dockerfile\n    context: dockerfiles\n",
+        )
+    ).images
+    assert main.context == "dockerfiles/miniconda3"
+    assert legacy.context == "dockerfiles"
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ import docker
 import pytest
 from docker.errors import ImageNotFound
 
-from tests.harness.docker import LocalBases
+from tests.harness.docker import LocalBases, local_names
 from tests.support.demo_release import SIMULATED, demo_release
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ def test_the_release_half_builds_publishes_verifies_and_reports(
     someone_elses_build: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    before = {name for image in docker_client.images.list() for name in image.tags}
+    before = set(local_names(docker_client))
     assert demo_release(["anaconda3"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(SIMULATED)
@@ -55,7 +55,7 @@ def test_the_release_half_builds_publishes_verifies_and_reports(
     for tag in ("2025.06-0_build1", "2025.06-0", "2025.06", "2025", "latest"):
         row = next(line for line in report.splitlines() if line.startswith(f"| `{tag}` "))
         assert row.count("✓") == 2, row
-    after = {name for image in docker_client.images.list() for name in image.tags}
+    after = set(local_names(docker_client))
     assert someone_elses_build in after, "an image it did not make was removed"
     assert after - before == set(), f"left behind: {sorted(after - before)}"
     assert "removed 2 image name(s) this run made" in out

@@ -50,6 +50,7 @@ from tests.harness.docker import (
     ImageBuilder,
     LocalBases,
     installer_build_args,
+    local_names,
     serve_pinned_installers,
 )
 from tests.support.installer import GeneratedInstaller
@@ -81,6 +82,18 @@ def serve_installers(server: FileServer, relative: str) -> dict[str, GeneratedIn
     return serve_pinned_installers(server, ROOT / relative)
 
 
+def context_of(relative: str) -> str:
+    """The build context the catalog gives the Dockerfile `relative`."""
+    return next(i.context for i in CATALOG.images if i.dockerfile == relative)
+
+
+def build_dockerfile(
+    builder: ImageBuilder, relative: str, tag: str, args: dict[str, str] | None = None
+) -> Build:
+    """Build a catalog Dockerfile as a release does, in its catalog build context."""
+    return builder.build(ROOT / relative, tag, args, ROOT / context_of(relative))
+
+
 def line_args(image: Image) -> dict[str, str]:
     """What a release passes for a line: its pins file's pins (nothing for other images)."""
     if image.pins is None:
@@ -93,7 +106,7 @@ def pins_of(relative: str) -> dict[str, Pin]:
 
 
 def arg_default(text: str, name: str) -> str:
-    match = re.search(rf"^ARG {name}=(\S+)$", text, re.MULTILINE)
+    match = re.search(rf"^ARG (?:.* )?{name}=(\S+)", text, re.MULTILINE)
     assert match, f"no ARG {name}=... default"
     return match[1].strip('"')
 
@@ -160,15 +173,26 @@ def test_dockerfile_conventions(relative: str) -> None:
     assert 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]' in text
     assert re.search(r'^ENTRYPOINT \["tini", "-g", "--"', text, re.MULTILINE)
     assert arg_default(text, "UPSTREAM_URL") == "https://repo.anaconda.com"
-    assert "sha256sum --check" in text
-    assert text.index("sha256sum --check") < text.index('bash "/tmp/${file}"')
-    assert "--no-install-recommends" in text
-    assert "rm -rf /var/lib/apt/lists/*" in text
-    assert "clean -afy" in text
+    assert "\nCOPY install-conda.sh /tmp/\n" in text
+    assert re.search(
+        r'^RUN (\w+=("[^"]*"|\S+) )*bash /tmp/install-conda.sh( &&|$)', text, re.MULTILINE
+    )
+    assert (ROOT / context_of(relative) / "install-conda.sh").is_file()
     for key in ("title", "description", "licenses", "source", "version", "revision", "created"):
         assert f"org.opencontainers.image.{key}=" in text
     assert arg_default(text, "ACCEPT_ANACONDA_TOS") == "yes"
     assert 'io.condabot.accept-anaconda-tos="${ACCEPT_ANACONDA_TOS}"' in text
+
+
+def test_the_shared_install_checks_the_installer_and_leaves_no_download_tools() -> None:
+    script = dockerfile_text("dockerfiles/install-conda.sh")
+    assert "sha256sum --check" in script
+    assert script.index("sha256sum --check") < script.index('bash "/tmp/${file}"')
+    assert "--no-install-recommends" in script
+    assert "apt-get purge" in script
+    assert "rm -rf /var/lib/apt/lists/*" in script
+    assert "clean -afy" in script
+    assert script.rstrip().endswith('rm -f -- "$0"'), "the script removes itself"
 
 
 def test_the_lines_share_one_dockerfile_each_with_its_own_pins_file() -> None:
@@ -259,7 +283,7 @@ class Images:
         }
         tag = f"condabot-test/{image.name}:latest"
         try:
-            build = self.builder.build(ROOT / image.dockerfile, tag, args)
+            build = build_dockerfile(self.builder, image.dockerfile, tag, args)
         except BuildFailed as exc:
             pytest.fail(f"{exc}\n{exc.log[-4000:]}", pytrace=False)
         text = dockerfile_text(image.dockerfile)
@@ -388,14 +412,18 @@ def test_the_terms_can_be_left_to_each_user_by_a_build_argument(
     relative = CATALOG.image("miniconda3").dockerfile
     args = installer_build_args(installer_server, serve_installers(installer_server, relative))
     with pytest.raises(BuildFailed) as failure:
-        image_builder.build(
-            ROOT / relative,
+        build_dockerfile(
+            image_builder,
+            relative,
             "condabot-test/tos-maybe:latest",
             {**args, "ACCEPT_ANACONDA_TOS": "maybe"},
         )
     assert "ACCEPT_ANACONDA_TOS must be yes or no, not 'maybe'" in failure.value.log
-    build = image_builder.build(
-        ROOT / relative, "condabot-test/tos-no:latest", {**args, "ACCEPT_ANACONDA_TOS": "no"}
+    build = build_dockerfile(
+        image_builder,
+        relative,
+        "condabot-test/tos-no:latest",
+        {**args, "ACCEPT_ANACONDA_TOS": "no"},
     )
     try:
         result = run(docker_client, build.tag, TOS_PROBE, user="conda")
@@ -451,7 +479,7 @@ def test_a_line_never_builds_the_dockerfiles_own_pin_for_an_arch_it_does_not_pin
     amd64 = tuple(p for p in read_pins(dockerfile_text(line.pin_file)) if p.arch == "x86_64")
     args = {**dict(pin_build_args(amd64)), "TARGET_ARCH_OVERRIDE": "aarch64"}
     with pytest.raises(BuildFailed) as failure:
-        image_builder.build(ROOT / line.dockerfile, "condabot-test/line-arch:latest", args)
+        build_dockerfile(image_builder, line.dockerfile, "condabot-test/line-arch:latest", args)
     assert "unsupported architecture aarch64: this image has installers for: x86_64" in (
         failure.value.log
     )
@@ -552,7 +580,7 @@ def test_tampered_installer_fails_the_build_before_it_runs(
     args = installer_build_args(installer_server, installers)
     args["UPSTREAM_URL"] = f"{installer_server.url}/tampered"
     with pytest.raises(BuildFailed) as failure:
-        image_builder.build(ROOT / relative, "condabot-test/tampered:latest", args)
+        build_dockerfile(image_builder, relative, "condabot-test/tampered:latest", args)
     log = failure.value.log
     assert f"installer checksum mismatch for {good.filename}: expected {good.sha256}" in log
     assert "PREFIX=" not in log, "the installer must not run"
@@ -565,8 +593,11 @@ def test_unsupported_arch_fails_the_build_naming_it(
 ) -> None:
     supported = " ".join(pins_of(relative))
     with pytest.raises(BuildFailed) as failure:
-        image_builder.build(
-            ROOT / relative, "condabot-test/unsupported:latest", {"TARGET_ARCH_OVERRIDE": "armv7l"}
+        build_dockerfile(
+            image_builder,
+            relative,
+            "condabot-test/unsupported:latest",
+            {"TARGET_ARCH_OVERRIDE": "armv7l"},
         )
     expected = f"unsupported architecture armv7l: this image has installers for: {supported}"
     assert expected in failure.value.log
@@ -582,7 +613,7 @@ def test_the_arch_selects_its_own_pin(
         **installer_build_args(installer_server, installers),
         "TARGET_ARCH_OVERRIDE": "aarch64",
     }
-    build = image_builder.build(ROOT / relative, "condabot-test/arch-override:latest", args)
+    build = build_dockerfile(image_builder, relative, "condabot-test/arch-override:latest", args)
     try:
         result = run(docker_client, build.tag, 'cat "$(conda info --base)/.condabot-installer"')
         seen = result.values()
@@ -607,7 +638,7 @@ def test_ubuntu_variant_frees_uid_1000_from_the_default_ubuntu_user(
     relative = CATALOG.image("miniconda3-ubuntu").dockerfile
     installers = serve_installers(installer_server, relative)
     args = {**installer_build_args(installer_server, installers), "BASE_IMAGE": base.tag}
-    build = image_builder.build(ROOT / relative, "condabot-test/ubuntu-user:latest", args)
+    build = build_dockerfile(image_builder, relative, "condabot-test/ubuntu-user:latest", args)
     try:
         result = run(docker_client, build.tag, 'echo "uid=$(id -u conda)"; id ubuntu || true')
         assert result.values()["uid"] == "1000"
@@ -630,18 +661,21 @@ def devcontainer_workspace(
     installer_server: FileServer,
     docker_client: docker.DockerClient,
 ) -> Iterator[Path]:
-    """A project as a user has it: the sample `.devcontainer/` and Dockerfile copied in, and
-    an environment.yml. The copy of devcontainer.json gains what this machine needs: the
+    """A project as a user has it: the sample `.devcontainer/`, the Dockerfile and its install
+    script copied in, the context set to the project (as the README says), and an
+    environment.yml. The copy of devcontainer.json gains what this machine needs: the
     local base and the generated installer's sha256 as build args, and the host network."""
     workspace = tmp_path / WORKSPACE
     shutil.copytree(DEVCONTAINER / ".devcontainer", workspace / ".devcontainer")
     shutil.copy(DEVCONTAINER / "Dockerfile", workspace / "Dockerfile")
+    shutil.copy(DEVCONTAINER.parent / "install-conda.sh", workspace / "install-conda.sh")
     (workspace / "environment.yml").write_text(
         "name: demo\ndependencies:\n  - python=3.11\n  - numpy\n"
     )
     installers = serve_installers(installer_server, "dockerfiles/devcontainer/Dockerfile")
     config_path = workspace / ".devcontainer" / "devcontainer.json"
     config = json.loads(config_path.read_text())
+    config["build"]["context"] = ".."
     config["build"]["args"].update(
         BASE_IMAGE=base_images.debian, SHA256SUM_LINUX64=installers["x86_64"].sha256
     )
@@ -653,10 +687,9 @@ def devcontainer_workspace(
         all=True, filters={"label": f"devcontainer.local_folder={workspace}"}
     ):
         container.remove(force=True)
-    for image in docker_client.images.list():
-        for tag in image.tags:
-            if tag.startswith(f"vsc-{WORKSPACE}-"):
-                docker_client.images.remove(tag, force=True)
+    for tag in local_names(docker_client):
+        if tag.startswith(f"vsc-{WORKSPACE}-"):
+            docker_client.images.remove(tag, force=True)
 
 
 @pytest.mark.slow

@@ -30,6 +30,7 @@ from bot.release.referrers import discover
 from bot.release.registry import Credentials, Manifest, Registry
 from bot.release.report import BEGIN
 from bot.release.staging import Staging
+from tests.harness.docker import local_names
 from tests.harness.github import BOT_TOKEN, MAINTAINER_TOKEN, GitHubRepo
 from tests.harness.registry import HUB_USER, Registries, TokenHub
 from tests.support.registry import Access, DistributionRegistry
@@ -702,7 +703,7 @@ def test_a_cross_build_of_the_wrong_architecture_leaves_no_local_tag(
         assert "made a linux/arm64 image: its base is for another architecture" in err
     else:
         assert "does not match the specified platform: wanted linux/amd64" in err
-    names = {name for image in docker_client.images.list() for name in image.tags}
+    names = set(local_names(docker_client))
     revision = small_repo.head()
     assert f"condabot-build/small:{revision[:12]}-amd64" not in names
     assert not any(name.endswith(f"build-{revision}-amd64") for name in names)

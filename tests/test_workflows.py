@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from bot.catalog import load_catalog
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACTIONS = ROOT / "workflows"
@@ -191,11 +193,10 @@ def test_readme_states_the_triggers_and_permissions_the_workflows_have() -> None
                 )
 
 
-def test_ci_builds_a_changed_python_line_from_the_shared_dockerfile_with_its_pins(
-    tmp_path: Path,
-) -> None:
+def run_images_step(tmp_path: Path, change: str) -> list[list[str]]:
     """Runs the images job's script for real (git, bash, sed) on a repository where a PR
-    changed only a line's pins file; `docker` is a stand-in that records its arguments."""
+    made `change` under dockerfiles/; `docker` is a stand-in that records each call's
+    arguments."""
     import os
     import shutil
     import subprocess
@@ -212,22 +213,40 @@ def test_ci_builds_a_changed_python_line_from_the_shared_dockerfile_with_its_pin
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "base"], check=True)
     base = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True).stdout
-    pins = repo / "dockerfiles/miniconda3/debian/lines/py310.pins"
-    pins.write_text(pins.read_text().replace("23.5.2-0", "26.5.3-1"))
-    subprocess.run([*git, "commit", "-qam", "bump py310"], check=True)
+    changed = repo / "dockerfiles" / change
+    changed.write_text(changed.read_text().replace("23.5.2-0", "26.5.3-1") + "\n")
+    subprocess.run([*git, "commit", "-qam", "change"], check=True)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "docker").write_text('#!/bin/sh\nprintf "%s\\n" "$@" > "$DOCKER_LOG"\n')
+    (bin_dir / "docker").write_text('#!/bin/sh\nprintf "%s\\n" "$@" "::" >> "$DOCKER_LOG"\n')
     (bin_dir / "docker").chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "BASE_SHA": base.strip(),
            "DOCKER_LOG": str(tmp_path / "docker.log")}  # fmt: skip
     subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, check=True)
-    args = (tmp_path / "docker.log").read_text().splitlines()
+    log = (tmp_path / "docker.log").read_text()
+    return [call.strip("\n").splitlines() for call in log.split("::\n") if call.strip()]
+
+
+def test_ci_builds_a_changed_python_line_from_the_shared_dockerfile_with_its_pins(
+    tmp_path: Path,
+) -> None:
+    [args] = run_images_step(tmp_path, "miniconda3/debian/lines/py310.pins")
     assert args[args.index("-f") + 1] == "dockerfiles/miniconda3/debian/Dockerfile"
-    assert args[-1] == "dockerfiles/miniconda3/debian"
+    assert args[-1] == "dockerfiles", "the build context of every image (images.yaml)"
     built = [args[i + 1] for i, a in enumerate(args) if a == "--build-arg"]
     assert any(
         a.startswith("INSTALLER_URL_LINUX64=") and "Miniconda3-py310_26.5.3-1-Linux-x86_64" in a
         for a in built
     )
     assert any(a.startswith("SHA256SUM_LINUX64=") for a in built)
+
+
+def test_ci_builds_every_dockerfile_when_the_shared_install_script_changes(
+    tmp_path: Path,
+) -> None:
+    calls = run_images_step(tmp_path, "install-conda.sh")
+    built = sorted(args[args.index("-f") + 1] for args in calls)
+    assert built == sorted(
+        {image.dockerfile for image in load_catalog(ROOT / "dockerfiles" / "images.yaml").images}
+    )
+    assert {args[-1] for args in calls} == {"dockerfiles"}

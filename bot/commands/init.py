@@ -159,7 +159,8 @@ def _render_image(image: Image, found: Discovery) -> str:
     rows = [
         ("name", _scalar(image.name), "unique; a release tag <name>-<version> releases it"),
         ("product", image.product.value, "the installers it pins"),
-        ("dockerfile", _scalar(image.dockerfile), "its folder is the build context"),
+        ("dockerfile", _scalar(image.dockerfile), "the Dockerfile"),
+        ("context", _scalar(image.context), "the build context: holds it and what it COPYs"),
         ("platforms", f"[{platforms}]", "one per arch the Dockerfile pins"),
         ("python", "default", "upstream's default flavour, a change flagged; pyXY: stay on it"),
         ("repository", _scalar(image.repository), "its name in every registry"),

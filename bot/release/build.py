@@ -125,7 +125,7 @@ def _request(
     root: Path,
     extra_args: Mapping[str, str],
 ) -> BuildRequest:
-    dockerfile = root / image.dockerfile
+    context = root / image.context
     labels = dict(image.labels)
     args = {LABEL_ARGS[k]: v for k, v in labels.items() if k in LABEL_ARGS}
     args.update(image.build_args)
@@ -134,8 +134,8 @@ def _request(
     return BuildRequest(
         image=image,
         platform=platform,
-        context=dockerfile.parent,
-        dockerfile=dockerfile.name,
+        context=context,
+        dockerfile=(root / image.dockerfile).relative_to(context).as_posix(),
         build_args=args,
         labels=labels,
         local_tag=f"condabot-build/{image.name}:{plan.revision[:12]}-"

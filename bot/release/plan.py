@@ -67,6 +67,7 @@ class ImageRelease:
     name: str
     product: str
     dockerfile: str
+    context: str  # the build context, a folder holding the Dockerfile
     flavour: str | None
     version: Version
     build_args: tuple[tuple[str, str], ...]
@@ -91,6 +92,7 @@ class ImageRelease:
             "name": self.name,
             "product": self.product,
             "dockerfile": self.dockerfile,
+            "context": self.context,
             "python": self.flavour,
             "version": self.version.text,
             "build_args": dict(self.build_args),
@@ -246,6 +248,7 @@ def _image_release(
         name=image.name,
         product=image.product.value,
         dockerfile=image.dockerfile,
+        context=image.context,
         flavour=pinned.flavour,
         version=pinned.version,
         build_args=image.build_args + pinned.build_args,

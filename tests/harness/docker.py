@@ -150,6 +150,12 @@ def connect() -> docker.DockerClient:
     return client
 
 
+def local_names(client: docker.DockerClient) -> list[str]:
+    """Every local image name, from one call: `images.list()` inspects each image after
+    listing them, and fails when another user of the shared engine removes one between."""
+    return [name for image in client.api.images() for name in image.get("RepoTags") or ()]
+
+
 def ensure_binfmt(arch: str = "aarch64") -> None:
     """Make `arch` binaries run here (and in containers) through QEMU user emulation, or
     raise QemuUnavailable saying what is missing. Idempotent: mounts binfmt_misc only when
@@ -352,23 +358,29 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 
 class ImageBuilder:
-    """Classic-builder builds (what docker-py drives) of a Dockerfile in its own directory,
-    against a local base: BASE_IMAGE is set, nothing is pulled, the host network is used."""
+    """Classic-builder builds (what docker-py drives) of a Dockerfile in its build context
+    (default: its own directory), against a local base: BASE_IMAGE is set, nothing is
+    pulled, the host network is used."""
 
     def __init__(self, client: docker.DockerClient, base_image: str) -> None:
         self.client = client
         self.base_image = base_image
 
     def build(
-        self, dockerfile: Path, tag: str, build_args: Mapping[str, str] | None = None
+        self,
+        dockerfile: Path,
+        tag: str,
+        build_args: Mapping[str, str] | None = None,
+        context: Path | None = None,
     ) -> Build:
+        context = context or dockerfile.parent
         args = {"BASE_IMAGE": self.base_image, **(build_args or {})}
         started = time.monotonic()
         lines: list[str] = []
         image_id = ""
         stream = self.client.api.build(
-            path=str(dockerfile.parent),
-            dockerfile=dockerfile.name,
+            path=str(context),
+            dockerfile=dockerfile.relative_to(context).as_posix(),
             tag=tag,
             buildargs=args,
             network_mode="host",

@@ -35,7 +35,13 @@ from ruamel.yaml import YAML
 from bot.catalog import load_catalog
 from bot.cli import main
 from bot.pins import read_pins
-from tests.harness.docker import DEBIAN_TRIXIE, DockerUnavailable, connect, ensure_base_image
+from tests.harness.docker import (
+    DEBIAN_TRIXIE,
+    DockerUnavailable,
+    connect,
+    ensure_base_image,
+    local_names,
+)
 from tests.support.bump_world import environment
 from tests.support.mirror import Mirror
 from tests.support.registry import DistributionRegistry, RegistryUnavailable
@@ -152,11 +158,10 @@ def made_by(client: docker.DockerClient, stage: Stage) -> list[str]:
     revisions = {r[:12] for r in git(stage.root, "rev-list", "--all").splitlines()}
     prefixes = (f"{stage.hub.host}/", f"{stage.ecr.host}/")
     names = []
-    for image in client.images.list():
-        for name in image.tags:
-            built = name.startswith("condabot-build/") and name.rsplit(":", 1)[-1][:12] in revisions
-            if built or name.startswith(prefixes):
-                names.append(name)
+    for name in local_names(client):
+        built = name.startswith("condabot-build/") and name.rsplit(":", 1)[-1][:12] in revisions
+        if built or name.startswith(prefixes):
+            names.append(name)
     return names
 
 

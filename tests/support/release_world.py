@@ -34,7 +34,7 @@ from pathlib import Path
 import docker
 from docker.errors import ImageNotFound
 
-from tests.harness.docker import scratch_image
+from tests.harness.docker import local_names, scratch_image
 
 TINY_BASE = "condabot-test/tiny:2"  # + "-amd64" / "-arm64"
 SHA = "0" * 64
@@ -361,12 +361,11 @@ class LocalImages:
             if (root / ".git").exists()
             for line in _git(root, "rev-list", "--all").splitlines()
         }
-        found = []
-        for image in client.images.list():
-            for name in image.tags:
-                if name.startswith(tuple(self.prefixes)) or _built_from(name, revisions):
-                    found.append(name)
-        return found
+        return [
+            name
+            for name in local_names(client)
+            if name.startswith(tuple(self.prefixes)) or _built_from(name, revisions)
+        ]
 
 
 def _built_from(name: str, revisions: set[str]) -> bool:

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by /etc/bash.bashrc, so only interactive bash shells (`docker run -it miniconda2`)
 # print it: a command run in the image prints its own output and nothing else. Programs
 # read the same fact from the labels io.condabot.end-of-life and io.condabot.replacement.
