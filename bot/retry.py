@@ -137,9 +137,8 @@ def call(
             failure, wait = type(exc).__name__, policy.backoff_time(retry + 1)
         else:
             wait = policy.wait(retry + 1, response.headers.get("Retry-After"))
-            if response.status_code not in TRANSIENT_STATUSES or retry >= policy.retries:
-                return response
-            if wait is None:
+            transient = response.status_code in TRANSIENT_STATUSES
+            if not transient or wait is None or retry >= policy.retries:
                 return response
             failure = f"HTTP {response.status_code}"
             response.close()
