@@ -47,7 +47,7 @@ from bot.release.pinned import Pinned
 from bot.release.plan import ReleasePlan, make_plan
 from bot.release.publish import assemble
 from bot.release.referrers import discover
-from bot.release.registry import Credentials, Registry
+from bot.release.registry import Credentials, RegistryClient
 from bot.release.staging import Staging
 from bot.release.tagname import resolve_tag
 from bot.versions import Version
@@ -144,7 +144,7 @@ def unique_bytes(tag: str, root: Path) -> tuple[int, int]:
     staging = Staging.parse(None)
     layers: dict[str, int] = {}
     artifacts: dict[str, int] = {}
-    for item in assemble(plan, staging, Registry(staging.host)):
+    for item in assemble(plan, staging, RegistryClient(staging.host)):
         for staged in item.staged:
             for child in staged.children:
                 for layer in child.document.get("layers", []):
@@ -155,7 +155,7 @@ def unique_bytes(tag: str, root: Path) -> tuple[int, int]:
     return sum(layers.values()), sum(artifacts.values())
 
 
-def contents(registry: Registry, plan: ReleasePlan) -> tuple[int, int, int]:
+def contents(registry: RegistryClient, plan: ReleasePlan) -> tuple[int, int, int]:
     """(images, platform images, SBOM artifacts) a registry holds for a release, read back."""
     images = platforms = sboms = 0
     for image in plan.images:
@@ -260,8 +260,8 @@ def run() -> None:
                   + f"; arm64 is {build_times['linux/arm64'] / total:.0%} of the build time")  # fmt: skip
             plan = gather(Options(tag=tag, root=repo.root)).plan
             readers = {
-                "hub": Registry(proxies["hub"].host, Credentials("bench", hub_token)),
-                "ecr": Registry(proxies["ecr"].host, Credentials("AWS", ecr_password(moto))),
+                "hub": RegistryClient(proxies["hub"].host, Credentials("bench", hub_token)),
+                "ecr": RegistryClient(proxies["ecr"].host, Credentials("AWS", ecr_password(moto))),
             }
             report(repo, tag, plan, {"hub": hub, "ecr": ecr}, proxies, readers)
             real_build_share(client, Path(work), owned)

@@ -1,9 +1,8 @@
 """The one HTTP session the bot uses for upstream: timeouts, deadlines, retries, caching.
 
-- Retries (urllib3) cover connection errors, read timeouts, 429 and 5xx, with
-  exponential backoff and Retry-After honoured up to `max_wait`; a longer wait is
-  not slept through but reported, and an unreadable Retry-After ("soon", "-5") is
-  ignored in favour of the backoff.
+- Retries: `bot.retry`'s policy, run by urllib3 (GET and HEAD): connection errors, read
+  timeouts, 429 and 5xx, with backoff; a Retry-After longer than the policy's `max_wait`
+  ends them and is reported, an unreadable one is ignored for the backoff.
 - Deadlines: a read timeout never fires for a server that sends one byte a second,
   so every request (all its attempts, waits and bytes, headers and body) must end
   within `request_deadline`, and all requests of one session within `run_deadline`.
@@ -24,7 +23,6 @@ from __future__ import annotations
 
 import http.client
 import io
-import logging
 import math
 import os
 import socket
@@ -47,17 +45,13 @@ from requests.utils import get_auth_from_url, get_netrc_auth
 from urllib3 import BaseHTTPResponse
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.exceptions import InvalidHeader
 from urllib3.poolmanager import PoolManager
-from urllib3.util.retry import Retry
 
-from bot import __version__, secrets
+from bot import __version__, retry, secrets
 from bot.errors import UsageError
-
-log = logging.getLogger(__name__)
+from bot.retry import seconds
 
 USER_AGENT = f"condabot/{__version__} (+https://github.com/condabot/condabot)"
-RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_REDIRECTS = 10
 
 
@@ -65,54 +59,25 @@ MAX_REDIRECTS = 10
 class HttpPolicy:
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
-    retries: int = 4
-    backoff: float = 0.5  # seconds; doubles each try
-    max_wait: float = 120.0  # longest Retry-After we are willing to sleep through
     request_deadline: float = 600.0  # one request: every attempt, wait and byte of its answer
     run_deadline: float = 1800.0  # every request of one session (one run)
+    retry: retry.Policy = retry.HTTP
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> HttpPolicy:
         """The policy from CONDABOT_HTTP_* settings; a bad value is a UsageError."""
         env = os.environ if environ is None else environ
         return cls(
-            connect_timeout=_seconds(env, "CONDABOT_HTTP_CONNECT_TIMEOUT", cls.connect_timeout),
-            read_timeout=_seconds(env, "CONDABOT_HTTP_TIMEOUT", cls.read_timeout),
-            retries=_count(env, "CONDABOT_HTTP_RETRIES", cls.retries),
-            backoff=_seconds(env, "CONDABOT_HTTP_BACKOFF", cls.backoff, zero=True),
-            request_deadline=_seconds(env, "CONDABOT_HTTP_REQUEST_DEADLINE", cls.request_deadline),
-            run_deadline=_seconds(env, "CONDABOT_HTTP_DEADLINE", cls.run_deadline),
+            connect_timeout=seconds(env, "CONDABOT_HTTP_CONNECT_TIMEOUT", cls.connect_timeout),
+            read_timeout=seconds(env, "CONDABOT_HTTP_TIMEOUT", cls.read_timeout),
+            request_deadline=seconds(env, "CONDABOT_HTTP_REQUEST_DEADLINE", cls.request_deadline),
+            run_deadline=seconds(env, "CONDABOT_HTTP_DEADLINE", cls.run_deadline),
+            retry=retry.from_env(environ=env),
         )
 
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float, zero: bool = False) -> float:
-    raw = env.get(name, "")
-    if not raw.strip():
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0 or (value == 0 and not zero):
-        floor = "0 or more" if zero else "above 0"
-        raise UsageError(
-            f"{name}={raw!r} is not a number of seconds {floor}",
-            f"set it to e.g. {default:g}, or unset it",
-        )
-    return value
-
-
-def _count(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "")
-    if not raw.strip():
-        return default
-    if not raw.strip().isdigit():
-        raise UsageError(f"{name}={raw!r} is not a whole number", f"set it to e.g. {default}")
-    return int(raw)
 
 
 # -- deadlines -----------------------------------------------------------------------
@@ -208,48 +173,14 @@ def _with_deadline_pools(manager: PoolManager) -> PoolManager:
 # -- retries -------------------------------------------------------------------------
 
 
-class _Retry(Retry):
-    """urllib3's Retry, within the request's deadline, refusing to sleep through a
-    Retry-After longer than `max_wait`, and ignoring one it cannot read."""
+class _Retry(retry.UrllibRetry):
+    """The policy's retries, within the request's deadline."""
 
-    max_wait: float = HttpPolicy.max_wait
-
-    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        try:
-            return super().get_retry_after(response)
-        except InvalidHeader:
-            log.debug("ignoring unreadable Retry-After: %r", response.headers.get("Retry-After"))
-            return None
-
-    def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
-        retry_after = self.get_retry_after(response)
-        if retry_after is None or retry_after > min(self.max_wait, _remaining()):
-            return False  # plain backoff instead; the caller reports the final status
-        time.sleep(retry_after)
-        return True
-
-    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        if response is not None and self.sleep_for_retry(response):
-            return
-        time.sleep(max(0.0, min(self.get_backoff_time(), _remaining())))
+    def time_left(self) -> float:
+        return _remaining()
 
     def is_exhausted(self) -> bool:
         return bool(super().is_exhausted()) or _remaining() <= 0
-
-    def new(self, **kw: Any) -> _Retry:
-        new: _Retry = super().new(**kw)
-        new.max_wait = self.max_wait
-        return new
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After header in seconds, or None if absent or unreadable."""
-    if value is None:
-        return None
-    try:
-        return Retry().parse_retry_after(value)
-    except InvalidHeader:
-        return None
 
 
 # -- caching -------------------------------------------------------------------------
@@ -357,24 +288,19 @@ def make_session(cache_dir: Path | None, policy: HttpPolicy | None = None) -> Up
     """The session for upstream and its mirrors: listings are cached in `cache_dir`;
     with None nothing is cached (installer downloads)."""
     policy = policy or HttpPolicy.from_env()
-    retry = _Retry(
-        total=policy.retries,
-        connect=policy.retries,
-        read=policy.retries,
-        status=policy.retries,
-        backoff_factor=policy.backoff,
-        status_forcelist=RETRY_STATUSES,
+    retries = _Retry(
+        policy=policy.retry,
+        total=policy.retry.retries,
+        status_forcelist=retry.TRANSIENT_STATUSES,
         allowed_methods=frozenset({"GET", "HEAD"}),
-        respect_retry_after_header=True,
         raise_on_status=False,
     )
-    retry.max_wait = policy.max_wait
-    adapter: HTTPAdapter = _Adapter(max_retries=retry)
+    adapter: HTTPAdapter = _Adapter(max_retries=retries)
     if cache_dir is not None:
         _prepare_cache_dir(cache_dir)
         cache = FileCache(str(cache_dir))
         heuristic = _RevalidateLastModified()
-        adapter = _CachingAdapter(cache=cache, heuristic=heuristic, max_retries=retry)
+        adapter = _CachingAdapter(cache=cache, heuristic=heuristic, max_retries=retries)
     session = UpstreamSession(policy)
     session.headers["User-Agent"] = USER_AGENT
     session.mount("https://", adapter)

@@ -18,7 +18,7 @@ import pytest
 
 from bot.cli import main
 from bot.release.referrers import discover
-from bot.release.registry import Registry
+from bot.release.registry import RegistryClient
 from bot.release.staging import Staging
 from tests.harness.docker import FileServer, LocalBases
 from tests.harness.registry import Registries
@@ -75,7 +75,7 @@ def staged_config(
 ) -> dict[str, object] | None:
     revision = _git(root, "rev-parse", "HEAD")
     staging = Staging.parse(None)
-    client = Registry(staging.host)
+    client = RegistryClient(staging.host)
     repository = f"{staging.namespace}/{image}"
     manifest = client.get_manifest(repository, f"build-{revision}-amd64")
     if manifest is None:
@@ -107,7 +107,7 @@ def test_the_real_dockerfile_builds_passes_its_smoke_test_and_is_staged(
     # Its SBOM, attached in staging: the Debian packages dpkg lists, with their purls.
     revision = _git(checkout, "rev-parse", "HEAD")
     staging = Staging.parse(None)
-    client = Registry(staging.host)
+    client = RegistryClient(staging.host)
     repository = f"{staging.namespace}/miniconda3-usrlocal"
     image = client.manifest_digest(repository, f"build-{revision}-amd64")
     assert image is not None
@@ -189,7 +189,7 @@ def test_the_real_dockerfile_builds_for_arm64_under_qemu(
     assert "miniconda3-usrlocal linux/arm64:" in out
     revision = _git(checkout, "rev-parse", "HEAD")
     staging = Staging.parse(None)
-    client = Registry(staging.host)
+    client = RegistryClient(staging.host)
     repository = f"{staging.namespace}/miniconda3-usrlocal"
     manifest = client.get_manifest(repository, f"build-{revision}-arm64")
     assert manifest is not None

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import Registry as RegistryConfig
+from bot.catalog import Registry
 from bot.errors import AuthError
 from bot.release.credentials import credentials_for, docker_config_credentials, staging_credentials
 from bot.secrets import redact
 
-HUB = RegistryConfig("dockerhub", "dockerhub", "docker.io", "condabot")
-SELF_HOSTED = RegistryConfig("my-registry", "registry", "registry.example.org:5000", "team")
-ECR = RegistryConfig("ecr", "ecr", "123456789012.dkr.ecr.eu-west-3.amazonaws.com", "condabot")
+HUB = Registry("dockerhub", "dockerhub", "docker.io", "condabot")
+SELF_HOSTED = Registry("my-registry", "registry", "registry.example.org:5000", "team")
+ECR = Registry("ecr", "ecr", "123456789012.dkr.ecr.eu-west-3.amazonaws.com", "condabot")
 
 
 @pytest.fixture
@@ -64,15 +64,21 @@ def test_self_hosted_registry_from_env_then_config(env: dict[str, str]) -> None:
     assert found is not None and found.password == "p-env"
 
 
-def test_credential_helpers(env: dict[str, str], tmp_path: Path) -> None:
+def test_credential_helpers(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Like docker-credential-helpers: a host it has no entry for is this message and exit 1.
     helper = tmp_path / "bin" / "docker-credential-fake"
     helper.parent.mkdir()
     helper.write_text(
-        '#!/bin/sh\nread host\n[ "$host" = "ghcr.io" ] || exit 1\n'
+        '#!/bin/sh\nread host\nif [ "$host" != "ghcr.io" ]; then\n'
+        "  echo 'credentials not found in native keychain'; exit 1\nfi\n"
         'echo \'{"Username": "helper-user", "Secret": "helper-secret"}\'\n'
     )
     helper.chmod(0o755)
-    env["PATH"] = f"{helper.parent}:{env['PATH']}"
+    monkeypatch.setenv(
+        "PATH", f"{helper.parent}:{env['PATH']}"
+    )  # found on the PATH, as docker does
     write_config(env, {"credHelpers": {"ghcr.io": "fake"}})
     found = staging_credentials("ghcr.io", env)
     assert found is not None and (found.username, found.password) == (
@@ -111,7 +117,7 @@ def test_ecr_token_from_moto_with_the_region_of_the_host(
 
 
 def test_ecr_on_a_plain_host_needs_a_region(env: dict[str, str], moto_ecr: str) -> None:
-    local = RegistryConfig("ecr", "ecr", "127.0.0.1:5000", "")
+    local = Registry("ecr", "ecr", "127.0.0.1:5000", "")
     with pytest.raises(AuthError, match="set AWS_REGION"):
         credentials_for(local, aws(env, moto_ecr))
     found = credentials_for(local, aws(env, moto_ecr) | {"AWS_REGION": "us-east-1"})
@@ -128,3 +134,35 @@ def test_ecr_without_aws_credentials_is_an_auth_error(
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no traffic to 169.254.169.254
     with pytest.raises(AuthError, match=r"ecr\.get_authorization_token failed"):
         credentials_for(ECR, env | {"AWS_ENDPOINT_URL": moto_ecr})
+
+
+def test_a_credential_helper_that_is_not_installed_is_an_auth_error(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", env["PATH"])
+    write_config(env, {"credHelpers": {"ghcr.io": "nowhere"}})
+    with pytest.raises(AuthError, match="docker-credential-nowhere not installed"):
+        staging_credentials("ghcr.io", env)
+
+
+def test_a_corrupt_auths_entry_is_an_auth_error_that_never_shows_it(env: dict[str, str]) -> None:
+    write_config(env, {"auths": {"ghcr.io": {"auth": "c2VjcmV0LXdpdGhvdXQtY29sb24"}}})
+    with pytest.raises(AuthError, match="cannot be used") as caught:
+        staging_credentials("ghcr.io", env)
+    assert "c2VjcmV0" not in caught.value.message + caught.value.hint
+
+
+def test_only_the_named_docker_config_is_read(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # docker.auth on its own falls back to ~/.docker/config.json when $DOCKER_CONFIG has none.
+    home = tmp_path / "home"
+    (home / ".docker").mkdir(parents=True)
+    auth = base64.b64encode(b"someone:elses-password").decode()
+    config = {"auths": {"ghcr.io": {"auth": auth}}}
+    (home / ".docker" / "config.json").write_text(json.dumps(config))
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    assert staging_credentials("ghcr.io", env) is None
+    found = staging_credentials("ghcr.io", {"PATH": env["PATH"]})  # no DOCKER_CONFIG: ~/.docker
+    assert found is not None and found.password == "elses-password"

@@ -29,7 +29,7 @@ from bot.catalog import Image, load_catalog
 from bot.release.pinned import Pinned
 from bot.release.plan import make_plan
 from bot.release.protect import BUILD_TAG_FILTERS, MUTABILITY
-from bot.release.registry import Credentials, Registry
+from bot.release.registry import Credentials, RegistryClient
 from bot.release.tagname import resolve_tag
 from bot.versions import Version
 from tests.harness.component import unavailable
@@ -107,7 +107,7 @@ def test_ecr_public_authenticates_through_its_token_call_and_publishes(
     assert {user for user, _ in public_ecr.tokens.requests} == {"AWS"}
     assert public_ecr.api.password not in out + err
     target = next(t for t in plan.images[0].targets if t.kind == "ecr-public")
-    reader = Registry(public_ecr.registry.host, Credentials("AWS", public_ecr.api.password))
+    reader = RegistryClient(public_ecr.registry.host, Credentials("AWS", public_ecr.api.password))
     digests = {reader.manifest_digest(target.repository, t.name) for t in plan.images[0].all_tags}
     assert len(digests) == 1 and None not in digests
 

@@ -27,7 +27,7 @@ from bot.release.build import ClassicEngine, requests_for
 from bot.release.context import Options, gather
 from bot.release.plan import ReleasePlan
 from bot.release.referrers import discover
-from bot.release.registry import Credentials, Manifest, Registry
+from bot.release.registry import Credentials, Manifest, RegistryClient
 from bot.release.report import BEGIN
 from bot.release.staging import Staging
 from tests.harness.docker import local_names
@@ -69,11 +69,11 @@ def publish(capsys: pytest.CaptureFixture[str], repo: SmallRepo, tag: str, *extr
     return condabot(capsys, "release", "publish", "--root", str(repo.root), "--tag", tag, *extra)
 
 
-def clients(env: Registries) -> dict[str, tuple[DistributionRegistry, Registry]]:
+def clients(env: Registries) -> dict[str, tuple[DistributionRegistry, RegistryClient]]:
     ecr_user, ecr_password = env.ecr.auth or ("", "")
     return {
-        "hub": (env.hub, Registry(env.hub.host, Credentials(HUB_USER, env.hub_token))),
-        "ecr": (env.ecr, Registry(env.ecr.host, Credentials(ecr_user, ecr_password))),
+        "hub": (env.hub, RegistryClient(env.hub.host, Credentials(HUB_USER, env.hub_token))),
+        "ecr": (env.ecr, RegistryClient(env.ecr.host, Credentials(ecr_user, ecr_password))),
     }
 
 
@@ -136,7 +136,7 @@ def test_publish_makes_one_verified_multi_arch_index_in_every_registry(
         # Each platform records the installer it was built from: what version tags move by.
         assert {m["annotations"]["io.condabot.installer.sha256"] for m in index.children()} == {SHA}
         assert index.document["annotations"]["org.opencontainers.image.version"] == "26.5.3-1"
-        # Registry side: N tags cost N manifest writes; every blob went up once.
+        # RegistryClient side: N tags cost N manifest writes; every blob went up once.
         accesses = server.accesses()
         assert sorted(tag_writes(accesses)) == sorted(names)
         assert len(referrer_index_writes(accesses)) == 2  # one per platform image
@@ -593,7 +593,9 @@ def test_docker_hub_token_auth_end_to_end(
     repository = plan.images[0].targets[0].repository
     scopes = {scope for _, scope in token_hub.tokens.requests[before:]}
     assert (f"repository:{repository}:pull,push",) in scopes
-    reader = Registry(token_hub.registry.host, Credentials(token_hub.user, token_hub.password))
+    reader = RegistryClient(
+        token_hub.registry.host, Credentials(token_hub.user, token_hub.password)
+    )
     assert reader.manifest_digest(repository, "latest") == reader.manifest_digest(
         repository, "26.5.3-1"
     )
@@ -650,7 +652,7 @@ def test_the_arm64_image_is_built_for_arm64_and_smoke_tested_under_qemu(
     python = ClassicEngine(docker_client).read_file(local, "/opt/conda/bin/python")
     assert python is not None and elf_machine(python) == "aarch64"
     staging = Staging.parse(None)
-    client = Registry(staging.host)
+    client = RegistryClient(staging.host)
     repository = f"{staging.namespace}/small"
     manifest = client.get_manifest(repository, f"build-{small_repo.head()}-arm64")
     assert manifest is not None
@@ -708,7 +710,7 @@ def test_a_cross_build_of_the_wrong_architecture_leaves_no_local_tag(
     assert f"condabot-build/small:{revision[:12]}-amd64" not in names
     assert not any(name.endswith(f"build-{revision}-amd64") for name in names)
     staging = Staging.parse(None)
-    staged = Registry(staging.host).get_manifest(
+    staged = RegistryClient(staging.host).get_manifest(
         f"{staging.namespace}/small", f"build-{revision}-amd64"
     )
     assert staged is None

@@ -15,7 +15,7 @@ from packageurl import PackageURL
 
 from bot.release import sbom
 from bot.release.referrers import artifact, attach, descriptor, discover, fallback_tag
-from bot.release.registry import OCI_MANIFEST, Credentials, Registry
+from bot.release.registry import OCI_MANIFEST, Credentials, RegistryClient
 from tests.harness.registry import Registries
 from tests.test_release_registry import FAST, image_manifest
 
@@ -137,19 +137,19 @@ def test_an_image_without_dpkg_or_conda_meta_still_gets_a_valid_sbom() -> None:
 
 
 @pytest.fixture
-def ecr(release_env: Registries) -> Registry:
+def ecr(release_env: Registries) -> RegistryClient:
     user, password = release_env.ecr.auth or ("", "")
-    return Registry(release_env.ecr.host, Credentials(user, password), policy=FAST)
+    return RegistryClient(release_env.ecr.host, Credentials(user, password), policy=FAST)
 
 
-def test_the_distribution_registry_here_has_no_referrers_api(ecr: Registry) -> None:
+def test_the_distribution_registry_here_has_no_referrers_api(ecr: RegistryClient) -> None:
     subject = image_manifest(ecr, "acme/probe", b"probe layer")
     ecr.put_manifest("acme/probe", subject.digest, subject)
     assert ecr.referrers("acme/probe", subject.digest) is None  # 404: the tag schema it is
 
 
 def test_an_sbom_is_attached_through_the_tag_schema_keeping_other_referrers(
-    ecr: Registry, release_env: Registries
+    ecr: RegistryClient, release_env: Registries
 ) -> None:
     repo = "acme/attached"
     subject = image_manifest(ecr, repo, b"image layer")
@@ -176,6 +176,6 @@ def test_an_sbom_is_attached_through_the_tag_schema_keeping_other_referrers(
     assert [a for a in release_env.ecr.accesses() if a.method in ("PUT", "POST", "PATCH")] == []
 
 
-def test_discover_finds_nothing_for_a_subject_without_referrers(ecr: Registry) -> None:
+def test_discover_finds_nothing_for_a_subject_without_referrers(ecr: RegistryClient) -> None:
     assert discover(ecr, "acme/none", "sha256:" + "e" * 64) == []
     assert fallback_tag("sha256:" + "e" * 64) == "sha256-" + "e" * 64

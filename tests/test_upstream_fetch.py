@@ -15,6 +15,7 @@ import pytest
 from bot.cli import main
 from bot.errors import ListingError, UpstreamRefused, UpstreamUnavailable
 from bot.http import HttpPolicy, make_session, split_credentials
+from bot.retry import Policy
 from bot.upstream.source import HttpUpstream
 from tests.support.mirror import Fault, Mirror
 from tests.support.upstream_data import current_documents
@@ -22,8 +23,11 @@ from tests.support.upstream_data import current_documents
 LISTING = "/miniconda/.files.json"
 
 
-def upstream(mirror: Mirror, cache: Path | None, **policy: float) -> HttpUpstream:
-    settings = HttpPolicy(**{"read_timeout": 1.0, "backoff": 0.05, **policy})  # type: ignore[arg-type]
+def upstream(mirror: Mirror, cache: Path | None, retries: int = 4, **policy: float) -> HttpUpstream:
+    settings = HttpPolicy(
+        **{"read_timeout": 1.0, **policy},  # type: ignore[arg-type]
+        retry=Policy(retries=retries, backoff=0.05),
+    )
     return HttpUpstream(mirror.url, make_session(cache, settings), settings.timeout)
 
 
@@ -97,9 +101,10 @@ def test_retry_after_beyond_our_patience_is_reported_not_slept(
 ) -> None:
     mirror.inject(Fault(LISTING, status=429, headers=(("Retry-After", "3600"),)), times=10)
     started = time.monotonic()
-    with pytest.raises(UpstreamUnavailable, match=r"HTTP 429 after every retry.*wait 3600s"):
+    with pytest.raises(UpstreamUnavailable, match=r"HTTP 429, asking to wait 3600s: more than"):
         upstream(mirror, tmp_path, retries=2).listing()
     assert time.monotonic() - started < 10
+    assert len(mirror.requests(LISTING)) == 1  # refused at once: no retry can help
 
 
 def test_timeout_then_success(mirror: Mirror, tmp_path: Path) -> None:
@@ -326,7 +331,7 @@ def test_connection_refused_is_unavailable(tmp_path: Path) -> None:
     mirror.start()
     url = mirror.url
     mirror.stop()
-    settings = HttpPolicy(retries=1, backoff=0.01)
+    settings = HttpPolicy(retry=Policy(retries=1, backoff=0.01))
     with pytest.raises(UpstreamUnavailable, match=r"cannot connect|every retry"):
         HttpUpstream(url, make_session(tmp_path, settings), settings.timeout).listing()
 

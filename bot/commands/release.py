@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.catalog import Registry as RegistryConfig
+from bot.catalog import Registry
 from bot.errors import UsageError
 from bot.release.context import Context, Options, gather
-from bot.release.registry import Registry
+from bot.release.registry import RegistryClient
 from bot.release.staging import Staging
 
 log = logging.getLogger(__name__)
@@ -223,12 +223,12 @@ def _plan(step: StepOptions, context: Context) -> int:
 # ~250 ms that `release plan` and the other steps would otherwise pay at start-up.
 
 
-def _staging(step: StepOptions) -> tuple[Staging, Registry]:
+def _staging(step: StepOptions) -> tuple[Staging, RegistryClient]:
     from bot.release.credentials import staging_credentials
 
     staging = step.staging
     assert staging is not None, "build, publish and verify have --staging"
-    client = Registry(
+    client = RegistryClient(
         staging.host, staging_credentials(staging.host), name=f"staging ({staging.host})"
     )
     return staging, client
@@ -254,15 +254,15 @@ def _build(step: StepOptions, context: Context) -> int:
     return 0
 
 
-def _clients(context: Context) -> dict[str, Registry]:
+def _clients(context: Context) -> dict[str, RegistryClient]:
     from bot.release.credentials import credentials_for
 
     clients = {}
     for image in context.plan.images:
         for target in image.targets:
             if target.registry not in clients:
-                config = RegistryConfig(target.registry, target.kind, target.host, "")
-                clients[target.registry] = Registry(
+                config = Registry(target.registry, target.kind, target.host, "")
+                clients[target.registry] = RegistryClient(
                     target.host,
                     credentials_for(config),
                     name=f"{target.registry} ({target.host})",

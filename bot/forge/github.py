@@ -14,7 +14,7 @@ import logging
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import github
 import requests
@@ -23,7 +23,7 @@ from github.GitCommit import GitCommit
 from github.GitTree import GitTree
 from github.InputGitTreeElement import InputGitTreeElement
 
-from bot import secrets
+from bot import retry, secrets
 from bot.errors import AuthError, CondabotError, ForgeError, RateLimited
 from bot.forge.body import declined_of, metadata_of, rebase_checked
 from bot.forge.model import (
@@ -49,17 +49,13 @@ def connect(token: str, base_url: str = DEFAULT_API) -> Github:
     """PyGithub, lazy, with GitHub's pacing advice (writes a second apart) unless told otherwise."""
     secrets.register(token)
     env = os.environ.get
-    # GithubRetry honours Retry-After and x-ratelimit-reset, and retries secondary rate limits;
-    # a wait longer than MAX_WAIT ends the run with the rate-limit code instead of sleeping.
-    retry = _CappedRetry(
-        total=int(env("CONDABOT_GITHUB_RETRIES") or 5),
-        backoff_factor=float(env("CONDABOT_GITHUB_BACKOFF") or 1.0),
-        max_rate_limit_wait=MAX_WAIT,
-    )
+    policy = retry.from_env("CONDABOT_GITHUB", retry.GITHUB)
     return Github(
         auth=Auth.Token(token),
         base_url=base_url,
-        retry=retry,
+        retry=_CappedRetry(
+            policy=policy, total=policy.retries, max_rate_limit_wait=policy.max_wait
+        ),
         lazy=True,
         per_page=100,
         timeout=30,
@@ -68,30 +64,14 @@ def connect(token: str, base_url: str = DEFAULT_API) -> Github:
     )
 
 
-MAX_WAIT = 120.0  # seconds: the longest rate-limit wait a run sleeps through
+class _CappedRetry(retry.UrllibRetry, GithubRetry):
+    """GithubRetry (rate-limit bodies, x-ratelimit-reset) on the one retry policy: a wait
+    longer than its `max_wait` ends the run with the rate-limit code instead of sleeping."""
 
-
-class _CappedRetry(GithubRetry):
-    """GithubRetry caps the wait it computes from a rate-limit body, but urllib3 sleeps
-    through any Retry-After header, even 3600 s: cap that too."""
-
-    def increment(self, *args: Any, **kwargs: Any) -> Any:
-        response: Any = kwargs.get("response") or (args[2] if len(args) > 2 else None)
-        wait = _retry_after(response)
-        cap = self.max_rate_limit_wait
-        if wait is not None and cap is not None and wait > cap:
-            raise github.RateLimitExceededExceedsMaxWait(
-                response.status, {"message": "Retry-After"}, dict(response.headers), wait=wait
-            )
-        return super().increment(*args, **kwargs)
-
-
-def _retry_after(response: Any) -> float | None:
-    value = getattr(response, "headers", {}).get("Retry-After") if response is not None else None
-    try:
-        return None if value is None else float(value)
-    except ValueError:
-        return None  # an HTTP date or garbage: left to urllib3
+    def refuse(self, response: Any, wait: float, pool: Any) -> NoReturn:
+        raise github.RateLimitExceededExceedsMaxWait(
+            response.status, {"message": "Retry-After"}, dict(response.headers), wait=wait
+        )
 
 
 @contextlib.contextmanager

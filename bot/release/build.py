@@ -36,7 +36,7 @@ from bot.release import sbom
 from bot.release.index import INSTALLER_LABEL, INSTALLER_SHA_LABEL
 from bot.release.plan import BUILD_LABEL, ImageRelease, PlatformBuild, ReleasePlan
 from bot.release.referrers import artifact, attach, discover
-from bot.release.registry import Credentials, Manifest, Registry
+from bot.release.registry import Credentials, Manifest, RegistryClient
 from bot.release.smoke import SMOKE_SCRIPT, check_smoke, machine_problem, parse_output
 from bot.release.staging import Staging
 
@@ -164,7 +164,7 @@ def installer_labels(
 def build_all(
     requests: Iterable[BuildRequest],
     engine: Engine,
-    staging: Registry,
+    staging: RegistryClient,
     credentials: Credentials | None,
     *,
     rebuild: bool = False,
@@ -175,7 +175,7 @@ def build_all(
 def build_one(
     request: BuildRequest,
     engine: Engine,
-    staging: Registry,
+    staging: RegistryClient,
     credentials: Credentials | None,
     *,
     rebuild: bool = False,
@@ -222,7 +222,9 @@ def check_interpreter(engine: Engine, image: str, output: str, request: BuildReq
         )
 
 
-def _same_build(staging: Registry, repository: str, digest: str, request: BuildRequest) -> bool:
+def _same_build(
+    staging: RegistryClient, repository: str, digest: str, request: BuildRequest
+) -> bool:
     """A staged image is reused only if it carries every label this build would give it
     (revision, version, build number, installer) and its SBOM is attached."""
     manifest = image_manifest(staging, repository, digest, request.platform)
@@ -236,7 +238,7 @@ def _same_build(staging: Registry, repository: str, digest: str, request: BuildR
 
 
 def image_manifest(
-    client: Registry, repository: str, digest: str, platform: PlatformBuild
+    client: RegistryClient, repository: str, digest: str, platform: PlatformBuild
 ) -> Manifest | None:
     """The image manifest of a staged platform: the manifest itself, or (buildx) the entry
     of its index for the platform."""
@@ -254,7 +256,7 @@ def image_manifest(
 def attach_sbom(
     engine: Engine,
     image: str,
-    staging: Registry,
+    staging: RegistryClient,
     repository: str,
     pushed: str,
     request: BuildRequest,

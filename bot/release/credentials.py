@@ -8,10 +8,12 @@
 | `registry`    | `CONDABOT_REGISTRY_<NAME>_USERNAME` + `_PASSWORD`  | `~/.docker/config.json`     |
 | staging       | `CONDABOT_STAGING_USERNAME` + `_PASSWORD`          | `~/.docker/config.json`     |
 
-`~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`) is read for `auths` entries and
-for `credHelpers`/`credsStore` helpers. ECR's region comes from its host
-(`<account>.dkr.ecr.<region>.amazonaws.com`), else `AWS_REGION`/`AWS_DEFAULT_REGION`;
-AWS endpoints follow `AWS_ENDPOINT_URL` (moto in tests).
+`~/.docker/config.json` (or `$DOCKER_CONFIG/config.json`) is resolved by the docker SDK
+(`docker.auth`) as the docker CLI does: a `credHelpers` helper for the host, else the
+`credsStore` helper, else the `auths` entry (`auth`, or `username` and `password`, which the
+CLI accepts and the SDK does not, so they are turned into `auth` first). ECR's region comes
+from its host (`<account>.dkr.ecr.<region>.amazonaws.com`), else
+`AWS_REGION`/`AWS_DEFAULT_REGION`; AWS endpoints follow `AWS_ENDPOINT_URL` (moto in tests).
 """
 
 from __future__ import annotations
@@ -20,30 +22,29 @@ import base64
 import json
 import os
 import re
-import subprocess
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import boto3
+import docker.auth
+import docker.errors
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.catalog import Registry as RegistryConfig
+from bot.catalog import Registry
 from bot.errors import AuthError
 from bot.release.registry import Credentials
 from bot.secrets import register
 
 _ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.")
-DOCKERHUB_KEYS = ("https://index.docker.io/v1/", "index.docker.io", "docker.io")
 
 
-def credentials_for(
-    registry: RegistryConfig, env: Mapping[str, str] | None = None
-) -> Credentials | None:
+def credentials_for(registry: Registry, env: Mapping[str, str] | None = None) -> Credentials | None:
     env = os.environ if env is None else env
     if registry.kind == "dockerhub":
         return _pair(env, "DOCKERHUB_USERNAME", "DOCKERHUB_TOKEN") or docker_config_credentials(
-            (*DOCKERHUB_KEYS, registry.host), env
+            ("docker.io", registry.host), env
         )
     if registry.kind == "ecr":
         return _ecr(registry.host, env)
@@ -71,85 +72,53 @@ def _pair(env: Mapping[str, str], user: str, password: str) -> Credentials | Non
 
 
 def docker_config_credentials(
-    keys: tuple[str, ...], env: Mapping[str, str] | None = None
+    hosts: tuple[str, ...], env: Mapping[str, str] | None = None
 ) -> Credentials | None:
+    """The first of `hosts` the docker config has credentials for (docker.auth's lookup)."""
     env = os.environ if env is None else env
-    config = _docker_config(env)
-    auths = {_normalise(k): v for k, v in (config.get("auths") or {}).items()}
-    helpers = config.get("credHelpers") or {}
-    for key in keys:
-        host = _normalise(key)
-        if host in helpers:
-            return _from_helper(str(helpers[host]), key, env)
-        entry = auths.get(host)
-        if entry:
-            found = _from_auth_entry(entry, key)
-            if found:
-                return found
-    if config.get("credsStore"):
-        for key in keys:
-            found = _from_helper(str(config["credsStore"]), key, env, missing_ok=True)
-            if found:
-                return found
+    path, document = _docker_config(env)
+    if not document:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a helper not installed: the error below says so
+            config = docker.auth.load_config(config_dict=document, credstore_env=dict(env))
+            for host in hosts:
+                if found := _credentials(config.resolve_authconfig(host)):
+                    return found
+    except (docker.errors.DockerException, ValueError) as exc:
+        raise AuthError(
+            f"the docker config {path} cannot be used: {str(exc)[:200]}",
+            "fix it (run docker login again), or install the credential helper it names",
+        ) from exc
     return None
 
 
-def _docker_config(env: Mapping[str, str]) -> dict[str, Any]:
-    directory = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker")
-    path = directory / "config.json"
+def _credentials(found: dict[str, Any] | None) -> Credentials | None:
+    """From an `auths` entry (username, password) or a helper's answer (Username, Password);
+    not from an identity token, which only docker's own OAuth flow can use."""
+    found = found or {}
+    user = found.get("username") or found.get("Username")
+    password = found.get("password") or found.get("Password")
+    return Credentials(str(user), str(password)) if user and password else None
+
+
+def _docker_config(env: Mapping[str, str]) -> tuple[Path, dict[str, Any]]:
+    """Its path and document; only that file: docker.auth would look further on its own."""
+    path = Path(env.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return {}
+        return path, {}
     except (OSError, ValueError) as exc:
         raise AuthError(f"cannot read {path}: {exc}", "fix or remove the file") from exc
-    return document if isinstance(document, dict) else {}
-
-
-def _normalise(key: str) -> str:
-    return re.sub(r"^https?://", "", key).split("/", 1)[0]
-
-
-def _from_auth_entry(entry: dict[str, Any], key: str) -> Credentials | None:
-    if entry.get("auth"):
-        try:
-            user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise AuthError(
-                f"the docker config entry for {key} is not base64 user:password",
-                "run docker login again",
-            ) from exc
-        register(entry["auth"])
-        return Credentials(user, password)
-    if entry.get("username") and entry.get("password"):
-        return Credentials(str(entry["username"]), str(entry["password"]))
-    return None
-
-
-def _from_helper(
-    helper: str, key: str, env: Mapping[str, str], *, missing_ok: bool = False
-) -> Credentials | None:
-    try:
-        done = subprocess.run(
-            [f"docker-credential-{helper}", "get"],
-            input=key,
-            env=dict(env),
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise AuthError(
-            f"docker credential helper {helper!r} failed: {type(exc).__name__}",
-            "install it or remove it from ~/.docker/config.json",
-        ) from exc
-    if done.returncode != 0:
-        if missing_ok:
-            return None
-        raise AuthError(f"docker credential helper {helper!r} has no entry for {key}")
-    answer = json.loads(done.stdout)
-    return Credentials(str(answer["Username"]), str(answer["Secret"]))
+    if not isinstance(document, dict):
+        return path, {}
+    for entry in (document.get("auths") or {}).values():
+        if isinstance(entry, dict) and not entry.get("auth") and entry.get("password"):
+            pair = f"{entry.get('username', '')}:{entry['password']}"
+            entry["auth"] = base64.b64encode(pair.encode()).decode()
+    return path, document
 
 
 def ecr_region(host: str, env: Mapping[str, str]) -> str:

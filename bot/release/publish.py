@@ -29,7 +29,7 @@ from bot.release import sbom
 from bot.release.index import StagedPlatform, installer_records, labels_of, make_index
 from bot.release.plan import DOCKERHUB_HOSTS, ImageRelease, ReleasePlan, Target
 from bot.release.referrers import discover, link
-from bot.release.registry import Manifest, Registry
+from bot.release.registry import Manifest, RegistryClient
 from bot.release.staging import Staging
 from bot.release.tags import Tag, TagKind
 
@@ -78,7 +78,7 @@ class ImageOutcome:
     targets: tuple[TargetOutcome, ...]
 
 
-def assemble(plan: ReleasePlan, staging: Staging, client: Registry) -> list[Assembled]:
+def assemble(plan: ReleasePlan, staging: Staging, client: RegistryClient) -> list[Assembled]:
     """Every image's index, from its staged platforms; PublishError if any is missing."""
     found: list[Assembled] = []
     missing: list[str] = []
@@ -107,7 +107,7 @@ def assemble(plan: ReleasePlan, staging: Staging, client: Registry) -> list[Asse
 
 
 def _attached(
-    client: Registry, repository: str, staged: Sequence[StagedPlatform]
+    client: RegistryClient, repository: str, staged: Sequence[StagedPlatform]
 ) -> tuple[Manifest, ...]:
     found = []
     for platform in staged:
@@ -124,7 +124,7 @@ def _attached(
 
 
 def _staged(
-    client: Registry, repository: str, platform: str, ref: str, manifest: Manifest
+    client: RegistryClient, repository: str, platform: str, ref: str, manifest: Manifest
 ) -> StagedPlatform:
     if manifest.is_index:  # buildx: the image manifest with its attestations
         children, image = [], None
@@ -144,7 +144,7 @@ def _staged(
     )
 
 
-def _config(client: Registry, repository: str, manifest: Manifest) -> dict[str, Any]:
+def _config(client: RegistryClient, repository: str, manifest: Manifest) -> dict[str, Any]:
     config: dict[str, Any] = json.loads(
         client.get_blob(repository, manifest.document["config"]["digest"])
     )
@@ -165,7 +165,7 @@ class Blocked:
 
 
 def blocked(
-    client: Registry, target: Target, tag: Tag, found: str | None, item: Assembled
+    client: RegistryClient, target: Target, tag: Tag, found: str | None, item: Assembled
 ) -> Blocked | None:
     """The rule for moving a tag that points elsewhere: a floating tag moves; a build tag
     never does; a version tag only to an image built from byte-identical installers."""
@@ -182,7 +182,9 @@ def blocked(
     return Blocked(ref, found, item.digest, _installer_difference(theirs, ours))
 
 
-def published_installers(client: Registry, repository: str, digest: str) -> dict[str, str | None]:
+def published_installers(
+    client: RegistryClient, repository: str, digest: str
+) -> dict[str, str | None]:
     """platform -> installer sha256 of a published index: its entries' annotations, else
     (an index made before they were recorded) its images' labels."""
     index = client.get_manifest(repository, digest)
@@ -213,7 +215,7 @@ def _installer_difference(theirs: dict[str, str | None], ours: dict[str, str | N
 
 
 class Publisher:
-    def __init__(self, staging: Registry, clients: Mapping[str, Registry]) -> None:
+    def __init__(self, staging: RegistryClient, clients: Mapping[str, RegistryClient]) -> None:
         self.staging = staging
         self.clients = clients
         # Per registry host: which repositories are known to hold a blob (for mounts).
@@ -280,7 +282,7 @@ class Publisher:
                 log.info("%s: %s listed under its subject", target.ref, artifact.digest)
 
     def _copy_manifest(
-        self, item: Assembled, client: Registry, target: Target, manifest: Manifest
+        self, item: Assembled, client: RegistryClient, target: Target, manifest: Manifest
     ) -> None:
         holders = self.holders[client.host]
         if client.manifest_digest(target.repository, manifest.digest) == manifest.digest:
@@ -292,7 +294,7 @@ class Publisher:
         client.put_manifest(target.repository, manifest.digest, manifest)
 
     def _copy_blob(
-        self, item: Assembled, client: Registry, target: Target, digest: str, size: int
+        self, item: Assembled, client: RegistryClient, target: Target, digest: str, size: int
     ) -> None:
         repository = target.repository
         holders = self.holders[client.host][digest]

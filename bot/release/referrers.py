@@ -7,7 +7,7 @@ keeps (read, add what is missing, write back; other tools' entries, such as a si
 or a provenance attestation's, are kept). Debian 12's distribution registry (2.8) has no
 referrers API, so the tag schema is the path the tests exercise.
 
-`artifact` is pure; `attach` and `discover` talk to a `Registry`.
+`artifact` is pure; `attach` and `discover` talk to a `RegistryClient`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.release.registry import OCI_INDEX, OCI_MANIFEST, Manifest, Registry, sha256_digest
+from bot.release.registry import OCI_INDEX, OCI_MANIFEST, Manifest, RegistryClient, sha256_digest
 
 EMPTY = b"{}"
 EMPTY_TYPE = "application/vnd.oci.empty.v1+json"
@@ -91,7 +91,7 @@ def descriptor(manifest: Manifest) -> dict[str, Any]:
 
 
 def discover(
-    client: Registry, repository: str, subject_digest: str, artifact_type: str | None = None
+    client: RegistryClient, repository: str, subject_digest: str, artifact_type: str | None = None
 ) -> list[dict[str, Any]]:
     """The descriptors of the artifacts attached to a subject (of one type, if given)."""
     index = client.referrers(repository, subject_digest)
@@ -101,19 +101,25 @@ def discover(
     return [e for e in entries if artifact_type in (None, e.get("artifactType"))]
 
 
-def attach(client: Registry, repository: str, item: Artifact) -> bool:
+def attach(client: RegistryClient, repository: str, item: Artifact) -> bool:
     """Put the artifact in `repository` and make it findable from its subject; True if
     anything was written. The subject is expected in the repository already."""
     wrote = False
     if client.manifest_digest(repository, item.digest) != item.digest:
         for blob in item.blobs:
-            client.push_bytes(repository, blob)
+            _put_blob(client, repository, blob)
         client.put_manifest(repository, item.digest, item.manifest)
         wrote = True
     return link(client, repository, item.manifest) or wrote
 
 
-def link(client: Registry, repository: str, manifest: Manifest) -> bool:
+def _put_blob(client: RegistryClient, repository: str, data: bytes) -> None:
+    digest = sha256_digest(data)
+    if not client.has_blob(repository, digest):
+        client.upload_blob(repository, digest, len(data), lambda: [data])
+
+
+def link(client: RegistryClient, repository: str, manifest: Manifest) -> bool:
     """Make a stored artifact manifest findable from its subject: nothing to do where the
     registry serves the referrers API (it indexes `subject` itself); else add it to the
     `sha256-<hex>` index, keeping every other entry. True if the index was written."""

@@ -5,7 +5,8 @@ htpasswd, ECR) or `Bearer realm=...,service=...` (Docker Hub, GHCR, ECR Public),
 is fetched per scope with the credentials and cached. Blobs are uploaded as one streamed
 PATCH between POST and PUT, which every registry accepts; `mount` asks the registry to link a
 blob another repository of it already holds. Transient failures (connection errors, 429,
-5xx) are retried with exponential backoff; 400, 401, 403 and 404 never are.
+5xx) are retried by `bot.retry`'s policy (an upload from its POST); 400, 401, 403 and 404
+never are.
 
 A host on loopback (`127.0.0.1:5000`, `localhost:5000`) is spoken to over plain http.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import logging
 import os
 import re
 import time
@@ -27,11 +27,9 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from bot import __version__
+from bot import __version__, retry
 from bot.errors import AuthError, PublishError
 from bot.secrets import register
-
-log = logging.getLogger(__name__)
 
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -39,11 +37,9 @@ DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$")
 DOCKERHUB_API = "registry-1.docker.io"
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -53,6 +49,11 @@ class Credentials:
 
     def __post_init__(self) -> None:
         register(self.password)
+        register(self.basic)  # as a docker config's `auth` and a Basic header carry it
+
+    @property
+    def basic(self) -> str:
+        return base64.b64encode(f"{self.username}:{self.password}".encode()).decode()
 
 
 @dataclass(frozen=True)
@@ -100,34 +101,6 @@ class Stats:
     manifest_puts: int = 0
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    attempts: int = 5
-    backoff: float = 0.5  # seconds, doubled per attempt
-    max_wait: float = 60.0  # longest Retry-After honoured
-    connect_timeout: float = 10.0
-    read_timeout: float = 300.0
-
-    @classmethod
-    def from_env(cls) -> RetryPolicy:
-        def number(name: str, default: float) -> float:
-            return float(os.environ.get(name, "") or default)
-
-        return cls(
-            attempts=1 + int(number("CONDABOT_HTTP_RETRIES", cls.attempts - 1)),
-            backoff=number("CONDABOT_HTTP_BACKOFF", cls.backoff),
-            connect_timeout=number("CONDABOT_HTTP_CONNECT_TIMEOUT", cls.connect_timeout),
-            read_timeout=number("CONDABOT_REGISTRY_TIMEOUT", cls.read_timeout),
-        )
-
-    def delay(self, attempt: int, response: requests.Response | None = None) -> float:
-        wait = self.backoff * (2**attempt)
-        retry_after = response.headers.get("Retry-After", "") if response is not None else ""
-        if retry_after.isdigit():
-            wait = max(wait, float(retry_after))
-        return float(min(wait, self.max_wait))
-
-
 class _Body:
     """A streamed request body of known length (so requests sends Content-Length)."""
 
@@ -146,8 +119,8 @@ class _Body:
 Scope = tuple[str, ...]
 
 
-class Registry:
-    """One registry host, authenticated as one user."""
+class RegistryClient:
+    """The OCI distribution API of one registry host, authenticated as one user."""
 
     def __init__(
         self,
@@ -155,13 +128,17 @@ class Registry:
         credentials: Credentials | None = None,
         *,
         name: str | None = None,
-        policy: RetryPolicy | None = None,
+        policy: retry.Policy | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.host = host
         self.name = name or host
         self.credentials = credentials
-        self.policy = policy or RetryPolicy.from_env()
+        self.policy = policy or retry.from_env()
+        self.timeout = (
+            retry.seconds(os.environ, "CONDABOT_HTTP_CONNECT_TIMEOUT", 10.0),
+            retry.seconds(os.environ, "CONDABOT_REGISTRY_TIMEOUT", 300.0),
+        )
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"condabot/{__version__}"
         api_host = DOCKERHUB_API if host in ("docker.io", "index.docker.io") else host
@@ -275,50 +252,48 @@ class Registry:
     def upload_blob(
         self, repo: str, digest: str, size: int, chunks: Callable[[], Iterable[bytes]]
     ) -> None:
-        """Upload a blob, streamed from `chunks()`; the whole upload is retried on failure."""
-        for attempt in range(self.policy.attempts):
-            try:
-                self._upload_once(repo, digest, size, chunks)
-                self.stats.blob_uploads += 1
-                return
-            except _Transient as exc:
-                log.info("%s: upload of %s failed (%s); retrying", self.name, digest, exc)
-                time.sleep(self.policy.delay(attempt))
-                if self.has_blob(repo, digest):
-                    return
-        raise PublishError(
-            f"{self.name}: uploading blob {digest} to {repo} failed {self.policy.attempts} times",
-            "the registry is unreachable or overloaded; rerun: the release resumes there",
+        """Upload a blob, streamed from `chunks()`; a transient failure restarts the upload."""
+        done = self._retrying(
+            f"upload of {digest} to {repo}",
+            lambda attempt: self._upload_once(repo, digest, size, chunks, again=attempt > 0),
         )
-
-    def push_bytes(self, repo: str, data: bytes) -> str:
-        digest = sha256_digest(data)
-        if not self.has_blob(repo, digest):
-            self.upload_blob(repo, digest, len(data), lambda: [data])
-        return digest
+        self._check(done, f"upload blob {digest} to {repo}")
+        if done.request.method == "PUT":
+            self.stats.blob_uploads += 1
 
     def _upload_once(
-        self, repo: str, digest: str, size: int, chunks: Callable[[], Iterable[bytes]]
-    ) -> None:
-        start = self._call("POST", f"/v2/{repo}/blobs/uploads/", _push(repo))
-        self._check(start, f"start an upload to {repo}")
-        patch = self._call(
+        self,
+        repo: str,
+        digest: str,
+        size: int,
+        chunks: Callable[[], Iterable[bytes]],
+        *,
+        again: bool,
+    ) -> requests.Response:
+        """POST, one streamed PATCH, PUT: the PUT's answer, or the first that failed. A retry
+        first asks whether the failed attempt stored the blob after all."""
+        if again:
+            found = self._send("HEAD", self.base + f"/v2/{repo}/blobs/{digest}", _pull(repo))
+            if found.status_code == 200:
+                return found
+        start = self._send("POST", self.base + f"/v2/{repo}/blobs/uploads/", _push(repo))
+        if not start.ok:
+            return start
+        patch = self._send(
             "PATCH",
             self._location(start),
             _push(repo),
             headers={"Content-Type": "application/octet-stream"},
             body=lambda: _Body(chunks(), size, self.stats) if size else b"",
-            retry=False,
         )
-        self._check(patch, f"upload blob {digest} to {repo}")
-        done = self._call(
+        if not patch.ok:
+            return patch
+        return self._send(
             "PUT",
             _with_query(self._location(patch), f"digest={digest}"),
             _push(repo),
             headers={"Content-Length": "0"},
-            retry=False,
         )
-        self._check(done, f"finish blob {digest} in {repo}")
 
     def _location(self, response: requests.Response) -> str:
         location = response.headers.get("Location")
@@ -328,7 +303,7 @@ class Registry:
 
     def _cancel(self, response: requests.Response) -> None:
         if response.status_code == 202 and response.headers.get("Location"):
-            self._call("DELETE", self._location(response), (), retry=False)
+            self._send("DELETE", self._location(response), ())
 
     # -- transport ---------------------------------------------------------------------
     def ping(self) -> None:
@@ -344,64 +319,52 @@ class Registry:
         headers: dict[str, str] | None = None,
         body: Callable[[], Any] | None = None,
         stream: bool = False,
-        retry: bool = True,
     ) -> requests.Response:
-        """One request, answering an auth challenge once and retrying transient failures.
+        """One request, retried while it fails transiently: its last answer, for `_check`."""
+        url = self.base + path
+        return self._retrying(
+            f"{method} {path}", lambda _: self._send(method, url, scope, headers, body, stream)
+        )
 
-        With `retry=False` a transient failure raises `_Transient` for the caller to handle.
-        Otherwise the last answer is returned (for `_check` to report), or PublishError
-        raised when the registry could not be reached at all.
-        """
-        url = path if path.startswith(("http://", "https://")) else self.base + path
-        attempts = self.policy.attempts if retry else 1
-        challenged = False
-        attempt = 0
-        while True:
-            response: requests.Response | None = None
-            try:
-                response = self._send(method, url, scope, headers, body, stream)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                failure = type(exc).__name__
-            else:
-                if response.status_code == 401 and not challenged:
-                    challenged = True
-                    self._answer_challenge(response, scope)
-                    continue
-                if response.status_code not in RETRY_STATUSES:
-                    return response
-                failure = f"HTTP {response.status_code}"
-            attempt += 1
-            if attempt >= attempts:
-                if not retry:
-                    raise _Transient(failure)
-                if response is not None:
-                    return response
-                raise PublishError(
-                    f"{self.name}: {method} {urlsplit(url).path} failed after "
-                    f"{attempts} attempts ({failure})",
-                    "the registry is unreachable; rerun: the release resumes where it stopped",
-                )
-            log.info("%s: %s %s: %s; retrying", self.name, method, urlsplit(url).path, failure)
-            time.sleep(self.policy.delay(attempt - 1, response))
+    def _retrying(
+        self, what: str, attempt: Callable[[int], requests.Response]
+    ) -> requests.Response:
+        try:
+            return retry.call(attempt, self.policy, f"{self.name}: {what}")
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise PublishError(
+                f"{self.name}: {what} failed after {self.policy.attempts} attempts "
+                f"({type(exc).__name__})",
+                "the registry is unreachable; rerun: the release resumes where it stopped",
+            ) from exc
 
     def _send(
         self,
         method: str,
         url: str,
         scope: Scope,
-        headers: dict[str, str] | None,
-        body: Callable[[], Any] | None,
-        stream: bool,
+        headers: dict[str, str] | None = None,
+        body: Callable[[], Any] | None = None,
+        stream: bool = False,
     ) -> requests.Response:
-        self.stats.requests[f"{method} {_kind(url)}"] += 1
-        return self.session.request(
-            method,
-            url,
-            headers={**self._auth(scope), **_accept(url), **(headers or {})},
-            data=body() if body else None,
-            stream=stream,
-            timeout=(self.policy.connect_timeout, self.policy.read_timeout),
-        )
+        """One attempt: the request, and once more if it met an auth challenge."""
+
+        def request() -> requests.Response:
+            self.stats.requests[f"{method} {_kind(url)}"] += 1
+            return self.session.request(
+                method,
+                url,
+                headers={**self._auth(scope), **_accept(url), **(headers or {})},
+                data=body() if body else None,
+                stream=stream,
+                timeout=self.timeout,
+            )
+
+        response = request()
+        if response.status_code == 401:
+            self._answer_challenge(response, scope)
+            response = request()
+        return response
 
     def _auth(self, scope: Scope) -> dict[str, str]:
         if self._bearer is not None:
@@ -412,10 +375,7 @@ class Registry:
                 token = self._fetch_token(scope)
             return {"Authorization": f"Bearer {token}"}
         if self._basic and self.credentials:
-            pair = f"{self.credentials.username}:{self.credentials.password}".encode()
-            encoded = base64.b64encode(pair).decode()
-            register(encoded)
-            return {"Authorization": f"Basic {encoded}"}
+            return {"Authorization": f"Basic {self.credentials.basic}"}
         return {}
 
     def _answer_challenge(self, response: requests.Response, scope: Scope) -> None:
@@ -437,35 +397,25 @@ class Registry:
 
     def _fetch_token(self, scope: Scope) -> str:
         assert self._bearer is not None
-        params: list[tuple[str, str]] = [("service", self._bearer["service"])]
-        params += [("scope", s) for s in scope]
-        auth = None
-        if self.credentials:
-            auth = (self.credentials.username, self.credentials.password)
-        for attempt in range(self.policy.attempts):
+        realm = self._bearer["realm"]
+        params = [("service", self._bearer["service"]), *(("scope", s) for s in scope)]
+        auth = (self.credentials.username, self.credentials.password) if self.credentials else None
+
+        def get(_: int) -> requests.Response:
             self.stats.requests["GET token"] += 1
-            try:
-                response = self.session.get(
-                    self._bearer["realm"],
-                    params=params,
-                    auth=auth,
-                    timeout=(self.policy.connect_timeout, 60),
-                )
-            except (requests.ConnectionError, requests.Timeout):
-                time.sleep(self.policy.delay(attempt))
-                continue
-            if response.status_code in RETRY_STATUSES:
-                time.sleep(self.policy.delay(attempt, response))
-                continue
-            if response.status_code in (401, 403):
-                raise self._refused()
-            if response.ok:
-                return self._keep_token(scope, response.json())
-            break
-        raise AuthError(
-            f"{self.name}: the token service {urlsplit(self._bearer['realm']).netloc} failed",
-            "rerun later",
-        )
+            return self.session.get(realm, params=params, auth=auth, timeout=(self.timeout[0], 60))
+
+        try:
+            response: requests.Response | None = retry.call(get, self.policy, f"{self.name}: token")
+        except (requests.ConnectionError, requests.Timeout):
+            response = None
+        if response is not None and response.status_code in (401, 403):
+            raise self._refused()
+        if response is None or not response.ok:
+            raise AuthError(
+                f"{self.name}: the token service {urlsplit(realm).netloc} failed", "rerun later"
+            )
+        return self._keep_token(scope, response.json())
 
     def _keep_token(self, scope: Scope, document: dict[str, Any]) -> str:
         token = str(document.get("token") or document.get("access_token") or "")
@@ -499,15 +449,13 @@ class Registry:
                 "give the credentials push access to the repository",
             )
         hint = "rerun: the release resumes where it stopped"
+        if wait := retry.retry_after_seconds(response.headers.get("Retry-After")):
+            hint = f"the registry asks to wait {wait:g} s; then {hint}"
         if "NAME_UNKNOWN" in detail:
             hint = "create the repository in the registry first (ECR does not create it on push)"
         raise PublishError(
             f"{self.name}: cannot {doing}: HTTP {response.status_code} {detail}", hint
         )
-
-
-class _Transient(Exception):
-    """A failure inside an upload session, which restarts from its POST."""
 
 
 def _pull(repo: str) -> Scope:

@@ -17,7 +17,7 @@ from bot.errors import VerifyError
 from bot.release.plan import Target
 from bot.release.publish import Assembled, blocked
 from bot.release.referrers import discover
-from bot.release.registry import Registry
+from bot.release.registry import RegistryClient
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Check:
         return self.found == self.expected
 
 
-def read_back(assembled: Sequence[Assembled], clients: Mapping[str, Registry]) -> list[Check]:
+def read_back(assembled: Sequence[Assembled], clients: Mapping[str, RegistryClient]) -> list[Check]:
     checks: list[Check] = []
     problems: list[str] = []
     for item in assembled:
@@ -65,7 +65,7 @@ def read_back(assembled: Sequence[Assembled], clients: Mapping[str, Registry]) -
     return checks
 
 
-def _unattached(client: Registry, target: Target, item: Assembled) -> list[str]:
+def _unattached(client: RegistryClient, target: Target, item: Assembled) -> list[str]:
     """Each artifact (SBOM) must be findable from its platform image in the registry."""
     problems = []
     for artifact in item.referrers:

@@ -1,18 +1,19 @@
 """What a failed request to upstream (or its mirror) means for the user, as one error.
 
 Transient (exit 4, UpstreamUnavailable): connection errors, timeouts, 429/5xx after
-every retry, a deadline that ran out. Final (exit 16, UpstreamRefused): 404, 401,
-403 and any other refusal, a redirect nowhere sane, a redirect loop: rerunning
-will not help until the URL or its credentials change. Listings and installers
-come from the same mirror, so both go through here.
+every retry (or with a Retry-After longer than `bot.retry` waits), a deadline that ran
+out. Final (exit 16, UpstreamRefused): 404, 401, 403 and any other refusal, a redirect
+nowhere sane, a redirect loop: rerunning will not help until the URL or its credentials
+change. Listings and installers come from the same mirror, so both go through here.
 """
 
 from __future__ import annotations
 
 import requests
 
+from bot import retry
 from bot.errors import CondabotError, ListingError, UpstreamRefused, UpstreamUnavailable
-from bot.http import MAX_REDIRECTS, RETRY_STATUSES, UnsafeRedirect, retry_after_seconds
+from bot.http import MAX_REDIRECTS, UnsafeRedirect, UpstreamSession
 
 _POINT = "point --upstream-url at the mirror's final address"
 
@@ -68,10 +69,17 @@ def status_error(
     status = response.status_code
     if status == 200:
         return None
-    if status in RETRY_STATUSES:
+    if status in retry.TRANSIENT_STATUSES:
         if late := deadline_error(url, session):
             return late
-        wait = retry_after_seconds(response.headers.get("Retry-After"))
+        wait = retry.retry_after_seconds(response.headers.get("Retry-After"))
+        policy = session.policy.retry if isinstance(session, UpstreamSession) else retry.HTTP
+        patience = policy.max_wait
+        if wait is not None and wait > patience:
+            return UpstreamUnavailable(
+                f"{url}: HTTP {status}, asking to wait {wait:g}s: more than {patience:g}s",
+                "rerun later",
+            )
         hint = f"upstream asks to wait {wait:g}s; rerun later" if wait else "rerun later"
         return UpstreamUnavailable(f"{url}: HTTP {status} after every retry", hint)
     if status in (401, 403):
