@@ -59,9 +59,9 @@ def test_settings_come_from_the_environment_and_bad_ones_are_usage_errors() -> N
 def test_github_retries_an_unreadable_retry_after_with_the_backoff(github_repo: GitHubRepo) -> None:
     repo = connect(BOT_TOKEN, github_repo.base_url).get_repo(github_repo.full_name)
     github_repo.server.reset_log()
-    github_repo.server.inject("GET", r"/labels$", 503, headers={"Retry-After": "soon"}, times=2)
-    with calling("reading labels"):
-        assert list(repo.get_labels())
+    github_repo.server.inject("GET", r"/issues$", 503, headers={"Retry-After": "soon"}, times=2)
+    with calling("listing issues"):
+        list(repo.get_issues(state="all"))
     assert [r.status for r in github_repo.server.requests()][-3:] == [503, 503, 200]
 
 
@@ -70,10 +70,10 @@ def test_github_refuses_a_retry_after_date_beyond_the_longest_wait(
 ) -> None:
     repo = connect(BOT_TOKEN, github_repo.base_url).get_repo(github_repo.full_name)
     later = formatdate(time.time() + 3600, usegmt=True)
-    github_repo.server.inject("GET", r"/labels$", 503, headers={"Retry-After": later}, times=5)
+    github_repo.server.inject("GET", r"/issues$", 503, headers={"Retry-After": later}, times=5)
     started = time.monotonic()
-    with pytest.raises(RateLimited) as caught, calling("reading labels"):
-        list(repo.get_labels())
+    with pytest.raises(RateLimited) as caught, calling("listing issues"):
+        list(repo.get_issues(state="all"))
     assert caught.value.exit_code == 9
     assert "rerun after" in caught.value.hint
     assert time.monotonic() - started < 10
