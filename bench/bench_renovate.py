@@ -25,7 +25,7 @@ CPU is read with getrusage(RUSAGE_CHILDREN) around each run, as bench_startup do
 counts the whole `node renovate` process tree (its git children too) and never this process
 nor the mirror's threads. Peak RSS is the largest single process of any measured run.
 
-Measured on the project's 2-CPU machine: medians 2.94 to 3.10 s over six sets of 5 runs
+Measured on the project's 2-CPU machine: medians 2.94 to 3.10 s over five sets of 5 runs
 (3.08 s the median of them), peak RSS about 400 MiB; `renovate --version` alone takes 2.16 s,
 so most of it is Renovate's start-up. Renovate fetches the listing in full on every run (its
 custom datasource keeps no HTTP cache), where condabot's warm run gets a 304.
