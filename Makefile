@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-stamp
 # root, the suite runs through sudo when sudo needs no password, as on CI runners.
 AS_ROOT = $(shell [ "$$(id -u)" = 0 ] || ! sudo -n true 2>/dev/null || echo 'sudo -E env PATH=$$PATH')
 
-.PHONY: setup components test lint bench demo demo-release clean
+.PHONY: setup components test lint bench bench-renovate demo demo-release clean
 
 setup: $(STAMP)
 
@@ -61,6 +61,11 @@ bench: setup
 	$(PY) -m bench.bench_verify
 	$(PY) -m bench.bench_images
 	$(PY) -m bench.bench_release
+
+# Renovate's CPU on the job bench_startup measures, for its ratio: installs a pinned Renovate
+# and Node from the npm registry into .cache/ first (a few minutes), then runs on loopback only.
+bench-renovate: setup
+	$(PY) -m bench.bench_renovate
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

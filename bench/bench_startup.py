@@ -36,12 +36,12 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 NOW = "2026-12-31T00:00:00+00:00"  # fixed: every run plans the same thing
 DOCKERFILE = REPO / "tests" / "golden" / "miniconda3-debian.Dockerfile"
 
-# No measured Renovate figure is recorded in bench/ or the README. Issue #11 puts `condabot
-# plan` on one Dockerfile at 1/11.6 of Renovate's CPU on the same job; this job measured
-# 0.253 s here before start-up was made lazy (median of 21, three runs), so Renovate is
-# taken as 11.6 x 0.253 s. Pass --renovate-cpu with a measured figure to replace it.
-RENOVATE_CPU = 2.94
-RENOVATE_SOURCE = "derived from issue #11's 1/11.6 and this job's CPU before lazy imports"
+# Renovate on the same job, measured by bench/bench_renovate.py (`make bench-renovate`:
+# Renovate 42.99.0 on Node 22, local platform, lookup dry run, the same Dockerfile and mirror):
+# the median of five sets of 5 warm runs on the project's 2-CPU machine. Pass --renovate-cpu
+# with a fresh figure from that script on another machine.
+RENOVATE_CPU = 3.08
+RENOVATE_SOURCE = "measured by bench_renovate.py, Renovate 42.99.0"
 
 
 def cpu_seconds(command: list[str], cwd: Path) -> float:
