@@ -10,8 +10,8 @@
 - Settings: `CONDABOT_HTTP_RETRIES` / `CONDABOT_HTTP_BACKOFF` (upstream and registries),
   `CONDABOT_GITHUB_RETRIES` / `CONDABOT_GITHUB_BACKOFF` (GitHub); a bad value is exit 2.
 
-Upstream and GitHub retry inside urllib3 (`UrllibRetry`, adapted by `bot.http` and
-`bot.forge.github`); the registry client retries through `call`.
+Upstream, its mirrors and the registry retry through `call`; GitHub retries inside
+PyGithub's urllib3 (`bot.forge.github` adapts the policy to it).
 """
 
 from __future__ import annotations
@@ -22,14 +22,8 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, NoReturn, Self
-
-import requests
-from urllib3 import BaseHTTPResponse
-from urllib3.connectionpool import ConnectionPool
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
-from urllib3.util.retry import Retry
+from email.utils import parsedate_to_datetime
+from typing import Protocol, TypeVar
 
 from bot.errors import UsageError
 
@@ -40,6 +34,8 @@ TRANSIENT_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class Policy:
+    """How often and how patiently a remote is retried."""
+
     retries: int = 4  # after the first attempt
     backoff: float = 0.5  # seconds before the first retry; doubled for each next one
     max_wait: float = 120.0  # the longest wait slept through (Retry-After or backoff)
@@ -105,94 +101,91 @@ def count(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After header (seconds or an HTTP date) in seconds; None if absent or unreadable."""
+    """A Retry-After header (seconds or an HTTP date) in seconds; None if absent or unreadable.
+    A date in the past is 0."""
     if value is None:
         return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
     try:
-        return Retry().parse_retry_after(value)
-    except InvalidHeader:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
-# -- for callers that retry on their own (the registry client) --------------------------
+# -- the retry loop ---------------------------------------------------------------------
+
+
+class _Headers(Protocol):
+    def get(self, name: str, /) -> str | None: ...
+
+
+class Answer(Protocol):
+    """What `call` needs of an HTTP answer (a requests Response, or `bot.http`'s)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> _Headers: ...
+
+    def close(self) -> None: ...
+
+
+A = TypeVar("A", bound=Answer)
+
+
+def _never_late() -> float:
+    return math.inf
 
 
 def call(
-    attempt: Callable[[int], requests.Response], policy: Policy, what: str
-) -> requests.Response:
+    attempt: Callable[[int], A],
+    policy: Policy,
+    what: str,
+    errors: tuple[type[BaseException], ...],
+    time_left: Callable[[], float] = _never_late,
+) -> A:
     """`attempt(0)`, then `attempt(1)`... while it fails transiently and retries are left.
 
-    The last answer is returned for the caller to judge: a final one at once, a transient
-    one once the retries are spent or its Retry-After is refused. A connection error or
-    timeout on the last attempt is raised.
+    Transient: an answer with a status in TRANSIENT_STATUSES, or one of `errors` raised
+    (connection errors, timeouts). The last answer is returned for the caller to judge: a
+    final one at once, a transient one once the retries are spent, its Retry-After is
+    refused or `time_left()` (a deadline) runs out. An error on the last attempt is raised.
+    No wait is longer than what is left, and no attempt starts once nothing is left: it
+    could not finish, and a server would still take it.
     """
     retry = 0
     while True:
-        wait: float | None
         try:
             response = attempt(retry)
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            if retry >= policy.retries:
+        except errors as exc:
+            if retry >= policy.retries or time_left() <= 0:
                 raise
-            failure, wait = type(exc).__name__, policy.backoff_time(retry + 1)
+            wait = policy.backoff_time(retry + 1)
+            if not _pause(f"{what}: {type(exc).__name__}", retry + 1, wait, policy, time_left):
+                raise
         else:
-            wait = policy.wait(retry + 1, response.headers.get("Retry-After"))
+            asked = policy.wait(retry + 1, response.headers.get("Retry-After"))
             transient = response.status_code in TRANSIENT_STATUSES
-            if not transient or wait is None or retry >= policy.retries:
+            if not transient or asked is None or retry >= policy.retries or time_left() <= 0:
                 return response
-            failure = f"HTTP {response.status_code}"
+            failure = f"{what}: HTTP {response.status_code}"
+            if not _pause(failure, retry + 1, asked, policy, time_left):
+                return response
             response.close()
         retry += 1
-        log.info("%s: %s; retry %d of %d in %.2f s", what, failure, retry, policy.retries, wait)
-        time.sleep(wait)
 
 
-# -- for urllib3 (upstream) and PyGithub (GitHub) ---------------------------------------
-
-
-class UrllibRetry(Retry):
-    """urllib3's Retry on a Policy: its backoff schedule and its Retry-After rule. A
-    Retry-After longer than `max_wait` ends the retries at once (`refuse`)."""
-
-    def __init__(self, *, policy: Policy = HTTP, **kwargs: Any) -> None:
-        self.policy = policy
-        super().__init__(**kwargs)
-
-    def new(self, **kw: Any) -> Self:
-        return super().new(policy=self.policy, **kw)
-
-    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
-        return retry_after_seconds(response.headers.get("Retry-After"))
-
-    def get_backoff_time(self) -> float:
-        return self.policy.backoff_time(max(1, len(self.history)))
-
-    def time_left(self) -> float:
-        """How long the request may still take (a deadline's adapter says)."""
-        return math.inf
-
-    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
-        asked = self.get_retry_after(response) if response is not None else None
-        time.sleep(max(0.0, min(asked or self.get_backoff_time(), self.time_left())))
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        if response is not None:
-            asked = self.get_retry_after(response)
-            if asked is not None and asked > self.policy.max_wait:
-                self.refuse(response, asked, _pool)
-        return super().increment(method, url, response, error, _pool, _stacktrace)
-
-    def refuse(
-        self, response: BaseHTTPResponse, wait: float, pool: ConnectionPool | None
-    ) -> NoReturn:
-        """End the retries: urllib3 hands the caller this answer (raise_on_status=False)."""
-        reason = f"asked to wait {wait:g} s, more than {self.policy.max_wait:g} s"
-        raise MaxRetryError(pool, response.url or "", ResponseError(reason))  # type: ignore[arg-type]
+def _pause(
+    failure: str, retry: int, wait: float, policy: Policy, time_left: Callable[[], float]
+) -> bool:
+    """Wait before retry number `retry`; False if the deadline passed meanwhile."""
+    wait = max(0.0, min(wait, time_left()))
+    log.info("%s; retry %d of %d in %.2f s", failure, retry, policy.retries, wait)
+    time.sleep(wait)
+    return time_left() > 0

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import requests
-
 from bot.errors import CondabotError, UpstreamUnavailable
-from bot.http import HttpPolicy, make_session, split_credentials
+from bot.http import HttpPolicy, Session, make_session
+from bot.http.origins import split_credentials
+from bot.http.response import FetchError
 from bot.pins import PIN_ROOT
 from bot.planner import Plan, Withheld
 from bot.secrets import redact
@@ -110,7 +110,7 @@ def proposals(plan: Plan) -> tuple[Proposal, ...]:
 @dataclass
 class Verifier:
     base_url: str  # upstream or its mirror, without credentials (the session holds them)
-    session: requests.Session
+    session: Session
     cache_dir: Path
 
     @classmethod
@@ -136,7 +136,7 @@ class Verifier:
         for attempt in range(1, _BODY_TRIES + 1):
             try:
                 check = self._download(url, proposal, limit)
-            except requests.RequestException:  # the body broke off mid-transfer
+            except FetchError:  # the body broke off mid-transfer
                 late = deadline_error(url, self.session)
                 if late is None and attempt < _BODY_TRIES:
                     continue
@@ -152,19 +152,19 @@ class Verifier:
     def _download(self, url: str, proposal: Proposal, limit: int) -> Check:
         headers = {"Accept-Encoding": "identity"}  # the listing's size is the file's own
         try:
-            response = self.session.get(url, stream=True, headers=headers)
-        except requests.RequestException as exc:  # the session has retried already
+            response = self.session.get(url, headers=headers)
+        except FetchError as exc:  # the session has retried already
             return _failed(proposal, request_error(url, exc, self.session))
         with response:
             error = status_error(url, response, self.session)
             if error is not None:
                 return _failed(proposal, error)
-            declared = response.headers.get("Content-Length", "")
+            declared = response.headers.get("Content-Length") or ""
             if proposal.size and declared.isdigit() and int(declared) != proposal.size:
                 detail = f"upstream serves {declared} bytes, the listing says {proposal.size}"
                 return Check(proposal, Status.MISMATCH, detail)
             digest, count = hashlib.sha256(), 0
-            for chunk in response.iter_content(chunk_size=1 << 20):
+            for chunk in response.chunks(1 << 20):
                 count += len(chunk)
                 if count > limit:
                     detail = f"upstream serves more than the {limit} bytes the listing says"

@@ -10,7 +10,7 @@ pytest_plugins = [
     "tests.harness.bump",
 ]
 
-# Fast, deterministic HTTP retry policy for tests; production defaults live in bot/http.py.
+# Fast, deterministic HTTP retry policy for tests; production defaults live in bot/retry.py and bot/http.
 os.environ.setdefault("CONDABOT_HTTP_BACKOFF", "0.05")
 os.environ.setdefault("CONDABOT_HTTP_TIMEOUT", "2")
 # GitHub pacing is for github.com; the stand-in needs none, and tests want quick retries.

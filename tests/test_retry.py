@@ -1,7 +1,7 @@
 """The one retry policy (`bot.retry`): its numbers, its Retry-After rule and its settings,
-and the GitHub adapter that runs it inside PyGithub (on the loopback GitHub stand-in). The
-upstream adapter is exercised in test_upstream_fetch.py, the registry's loop in
-test_release_registry.py."""
+and the GitHub adapter that runs it inside PyGithub (on the loopback GitHub stand-in). Its
+loop (`retry.call`) is exercised by upstream requests in test_upstream_fetch.py and by the
+registry client in test_release_registry.py."""
 
 from __future__ import annotations
 
@@ -77,3 +77,48 @@ def test_github_refuses_a_retry_after_date_beyond_the_longest_wait(
     assert caught.value.exit_code == 9
     assert "rerun after" in caught.value.hint
     assert time.monotonic() - started < 10
+
+
+# -- the loop ---------------------------------------------------------------------------
+
+
+class Busy:
+    """An answer as `retry.call` sees it (a pure-function test: no server needed)."""
+
+    def __init__(self) -> None:
+        self.status_code = 503
+        self.headers = {"Retry-After": "1"}
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_no_attempt_starts_once_the_deadline_has_passed() -> None:
+    # A request sent with nothing left could not be read, yet the server would take it.
+    deadline = time.monotonic() + 0.3
+    sent: list[Busy] = []
+
+    def attempt(_: int) -> Busy:
+        sent.append(Busy())
+        return sent[-1]
+
+    answer = retry.call(
+        attempt, Policy(retries=9), "GET x", (OSError,), lambda: deadline - time.monotonic()
+    )
+    assert len(sent) == 1 and answer is sent[0] and not answer.closed  # for the caller to judge
+    assert time.monotonic() >= deadline  # it waited out the deadline: the caller names it
+
+
+def test_an_error_at_the_deadline_is_raised_without_another_attempt() -> None:
+    deadline = time.monotonic() + 0.2
+    tries: list[int] = []
+
+    def attempt(n: int) -> Busy:
+        tries.append(n)
+        raise ConnectionRefusedError("refused")
+
+    with pytest.raises(ConnectionRefusedError):
+        retry.call(attempt, Policy(retries=9, backoff=0.5), "GET x", (OSError,),
+                   lambda: deadline - time.monotonic())  # fmt: skip
+    assert tries == [0]

@@ -1,24 +1,34 @@
 """Fetching listings from a real loopback mirror: caching, retries, faults, CLI output.
 
-Nothing in requests is patched: every fault is produced by the mirror server.
+Nothing in the HTTP client is patched: every fault is produced by the mirror server.
 """
 
+import base64
+import gzip
+import http.client
 import json
 import logging
+import select
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from bot.cli import main
-from bot.errors import ListingError, UpstreamRefused, UpstreamUnavailable
-from bot.http import HttpPolicy, make_session, split_credentials
+from bot.errors import ListingError, UpstreamRefused, UpstreamUnavailable, UsageError
+from bot.http import HttpPolicy, make_session
+from bot.http.origins import split_credentials
 from bot.retry import Policy
 from bot.upstream.source import HttpUpstream
 from tests.support.mirror import Fault, Mirror
-from tests.support.upstream_data import current_documents
+from tests.support.tls import TlsFiles, make_tls_files
+from tests.support.upstream_data import current_documents, publish_upstream
 
 LISTING = "/miniconda/.files.json"
 
@@ -477,10 +487,267 @@ def test_upstream_errors_never_print_mirror_credentials(
 def test_a_url_with_credentials_given_straight_to_a_session_still_authenticates(
     mirror: Mirror,
 ) -> None:
-    # requests sends a URL's userinfo as basic auth; the mirror-credentials auth of
-    # make_session's sessions must not take that away, nor override it with the
-    # credentials remembered for that origin from an earlier --upstream-url.
+    # A URL's own userinfo is sent as basic auth: the credentials remembered for that
+    # origin from an earlier --upstream-url must not override it.
     split_credentials(mirror.url.replace("http://", "http://ann:an-old-password@"))
     mirror.credentials = ("ann", "pw-of-ann-1234")
     url = mirror.url.replace("http://", "http://ann:pw-of-ann-1234@") + LISTING
-    assert make_session(None).get(url, timeout=5).status_code == 200
+    with make_session(None).get(url, timeout=(5, 5)) as response:
+        assert response.status_code == 200 and response.authorized
+
+
+# -- bodies: content encodings, the cache on disk ------------------------------------
+
+
+def gzipped_listing(mirror: Mirror) -> Fault:
+    good = mirror.resource(LISTING)
+    assert good is not None
+    headers = (("Content-Encoding", "gzip"), ("ETag", good.etag))
+    return Fault(LISTING, body=gzip.compress(good.body), content_type="application/json",
+                 headers=headers)  # fmt: skip
+
+
+def test_a_gzipped_listing_is_decoded_kept_and_revalidated(mirror: Mirror, tmp_path: Path) -> None:
+    fault = gzipped_listing(mirror)
+    mirror.inject(fault)
+    first = upstream(mirror, tmp_path).listing()
+    assert mirror.requests(LISTING)[0].headers["Accept-Encoding"] == "gzip, deflate"
+    mirror.hits.clear()
+    assert upstream(mirror, tmp_path).listing() == first
+    assert [h.status for h in mirror.requests()] == [304, 304]
+
+
+def test_a_body_that_inflates_past_the_limit_is_refused_without_being_held(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    bomb = gzip.compress(b" " * (256 * 1024 * 1024))  # 256 MiB of spaces in ~250 kB
+    headers = (("Content-Encoding", "gzip"),)
+    mirror.inject(Fault(LISTING, body=bomb, content_type="application/json", headers=headers))
+    with pytest.raises(ListingError, match=r"over 67108864 bytes") as err:
+        upstream(mirror, tmp_path).listing()
+    assert err.value.exit_code == 5
+    assert not list((tmp_path / "http").glob("*"))  # nothing kept, no partial file left
+
+
+def test_an_unknown_content_encoding_is_a_listing_error(mirror: Mirror, tmp_path: Path) -> None:
+    mirror.inject(Fault(LISTING, headers=(("Content-Encoding", "br"),)))
+    with pytest.raises(ListingError, match="'br' is not supported") as err:
+        upstream(mirror, tmp_path).listing()
+    assert err.value.exit_code == 5
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty", "other-url", "body-cut"])
+def test_a_damaged_cache_costs_one_download_never_a_wrong_listing(
+    mirror: Mirror, tmp_path: Path, damage: str
+) -> None:
+    first = upstream(mirror, tmp_path).listing()
+    kept = sorted((tmp_path / "http").iterdir())
+    assert len(kept) == 2  # one file per listing, no partial left over
+    for path in kept:
+        head, _, body = path.read_bytes().partition(b"\n")
+        damaged = {
+            "garbage": b"\x00\xff{",
+            "empty": b"",
+            "other-url": head.replace(b"files", b"f"),
+            "body-cut": head + b"\n" + body[: len(body) // 2],  # its validators intact
+        }
+        path.write_bytes(damaged[damage])
+    mirror.hits.clear()
+    assert upstream(mirror, tmp_path).listing() == first
+    assert [h.status for h in mirror.requests()] == [200, 200]
+
+
+def test_a_read_only_cache_warns_and_still_plans(
+    mirror: Mirror, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "http").write_text("a file where the cache's folder should be")
+    assert upstream(mirror, tmp_path).listing().installers
+    assert "cannot keep" in caplog.text
+
+
+# -- proxies ------------------------------------------------------------------------
+
+
+class ForwardProxy:
+    """An http proxy on loopback: takes absolute-URI requests and forwards them."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []  # (request target, Proxy-Authorization)
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                proxy.seen.append((self.path, self.headers.get("Proxy-Authorization")))
+                parts = urlsplit(self.path)
+                upstream = http.client.HTTPConnection(parts.netloc, timeout=10)
+                headers = {k: v for k, v in self.headers.items() if not k.startswith("Proxy-")}
+                upstream.request("GET", parts.path, headers=headers)
+                answer = upstream.getresponse()
+                body = answer.read()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("connection", "transfer-encoding", "content-length"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def forward_proxy() -> Iterator[ForwardProxy]:
+    proxy = ForwardProxy()
+    yield proxy
+    proxy.close()
+
+
+def test_requests_go_through_the_proxy_the_environment_names(
+    mirror: Mirror,
+    tmp_path: Path,
+    forward_proxy: ForwardProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    proxied = forward_proxy.url.replace("http://", "http://carol:proxy-pw-5678@")
+    monkeypatch.setenv("HTTP_PROXY", proxied)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    code = main(["-vv", "upstream", "--upstream-url", mirror.url, "--cache-dir", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    credentials = "Basic " + base64.b64encode(b"carol:proxy-pw-5678").decode()
+    assert forward_proxy.seen == [
+        (f"{mirror.url}/miniconda/.files.json", credentials),
+        (f"{mirror.url}/archive/.files.json", credentials),
+    ]
+    assert "proxy-pw-5678" not in out + err
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert main(["upstream", "--upstream-url", mirror.url, "--cache-dir", str(tmp_path)]) == 0
+    assert len(forward_proxy.seen) == 2  # the mirror is on the bypass list: asked directly
+
+
+# -- TLS, as upstream is reached in production ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture
+def tls_mirror(tls_files: TlsFiles, monkeypatch: pytest.MonkeyPatch) -> Iterator[Mirror]:
+    """An https mirror whose CA no one trusts until a test names its bundle (the machine's
+    own CA settings are cleared, as they name the system's store)."""
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    mirror = Mirror(tls=tls_files)
+    mirror.start()
+    publish_upstream(mirror, current_documents())
+    yield mirror
+    mirror.stop()
+
+
+def test_an_https_mirror_is_verified_against_the_ca_bundle_named(
+    tls_mirror: Mirror, tls_files: TlsFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.ca))
+    first = upstream(tls_mirror, tmp_path).listing()
+    assert first.installers[0].url.startswith("https://127.0.0.1:")
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tls_files.ca))  # as requests users set it
+    assert upstream(tls_mirror, tmp_path).listing() == first
+    assert [h.status for h in tls_mirror.requests()] == [200, 200, 304, 304]
+
+
+def test_an_untrusted_certificate_is_refused_at_once_with_what_to_do(
+    tls_mirror: Mirror, tmp_path: Path
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(UpstreamRefused, match="certificate is not trusted") as err:
+        upstream(tls_mirror, tmp_path).listing()
+    assert err.value.exit_code == 16 and "SSL_CERT_FILE" in err.value.hint
+    assert time.monotonic() - started < 2  # never retried: no retry makes it trusted
+    assert tls_mirror.requests() == []
+
+
+class TunnellingProxy:
+    """An http proxy on loopback that tunnels CONNECT, as corporate proxies carry https."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []  # (CONNECT target, Proxy-Authorization)
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def do_CONNECT(self) -> None:
+                proxy.seen.append((self.path, self.headers.get("Proxy-Authorization")))
+                host, _, port = self.path.rpartition(":")
+                with socket.create_connection((host, int(port)), timeout=10) as target:
+                    self.send_response(200, "Connection established")
+                    self.end_headers()
+                    self.wfile.flush()
+                    pipe(self.connection, target)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def pipe(a: socket.socket, b: socket.socket) -> None:
+    """Copy bytes both ways until either side closes."""
+    sockets = [a, b]
+    while True:
+        readable, _, _ = select.select(sockets, [], [], 10)
+        if not readable:
+            return
+        for source in readable:
+            data = source.recv(65536)
+            if not data:
+                return
+            (b if source is a else a).sendall(data)
+
+
+def test_https_goes_through_the_proxy_in_a_tunnel(
+    tls_mirror: Mirror, tls_files: TlsFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = TunnellingProxy()
+    try:
+        monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.ca))
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://dan:tunnel-pw-9@"))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        assert upstream(tls_mirror, tmp_path).listing().installers
+    finally:
+        proxy.close()
+    host = tls_mirror.url.removeprefix("https://")
+    credentials = "Basic " + base64.b64encode(b"dan:tunnel-pw-9").decode()
+    assert proxy.seen == [(host, credentials), (host, credentials)]
+    assert len(tls_mirror.requests()) == 2  # the mirror answered, through the tunnel
+
+
+@pytest.mark.parametrize("bundle", ["missing.pem", "not-pem.txt"])
+def test_a_bad_ca_bundle_setting_is_a_usage_error(
+    tls_mirror: Mirror, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bundle: str
+) -> None:
+    (tmp_path / "not-pem.txt").write_text("hello")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / bundle))
+    with pytest.raises(UsageError, match=r"REQUESTS_CA_BUNDLE=.* is not a readable CA bundle"):
+        upstream(tls_mirror, tmp_path / "cache").listing()
+    assert tls_mirror.requests() == []

@@ -23,7 +23,7 @@ from bot.commands.init import SCHEMA_URL_ENV
 from bot.commands.plan import Planned, PlanOptions, add_plan_options, make_plan
 from bot.edits import FileEdit, plan_edits, write_edits
 from bot.errors import CondabotError, NeedsReview, UsageError
-from bot.http import url_problem
+from bot.http.origins import url_problem
 from bot.planner import Kind, Plan, format_age
 from bot.verify import Verifier, proposals
 

@@ -27,7 +27,7 @@ from bot.catalog import Catalog, Image, Registry
 from bot.commands.common import Location, add_location_options, add_upstream_options, shown
 from bot.discovery import Source, load_or_discover
 from bot.errors import AuthError, CatalogError, CondabotError, UsageError
-from bot.http import url_problem
+from bot.http.origins import url_problem
 from bot.planner import check_pins
 from bot.secrets import redact
 

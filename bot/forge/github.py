@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from types import TracebackType
+from typing import Any, Self
 
 import github
 import requests
@@ -22,6 +24,9 @@ from github import Auth, Github, GithubException, GithubRetry
 from github.GitCommit import GitCommit
 from github.GitTree import GitTree
 from github.InputGitTreeElement import InputGitTreeElement
+from urllib3 import BaseHTTPResponse, HTTPResponse
+from urllib3.connectionpool import ConnectionPool
+from urllib3.util.retry import Retry
 
 from bot import retry, secrets
 from bot.errors import AuthError, CondabotError, ForgeError, RateLimited
@@ -64,14 +69,44 @@ def connect(token: str, base_url: str = DEFAULT_API) -> Github:
     )
 
 
-class _CappedRetry(retry.UrllibRetry, GithubRetry):
-    """GithubRetry (rate-limit bodies, x-ratelimit-reset) on the one retry policy: a wait
-    longer than its `max_wait` ends the run with the rate-limit code instead of sleeping."""
+class _CappedRetry(GithubRetry):
+    """GithubRetry (rate-limit bodies, x-ratelimit-reset) on the one retry policy: its
+    backoff schedule and its Retry-After rule. A wait longer than the policy's `max_wait`
+    ends the run with the rate-limit code instead of sleeping."""
 
-    def refuse(self, response: Any, wait: float, pool: Any) -> NoReturn:
-        raise github.RateLimitExceededExceedsMaxWait(
-            response.status, {"message": "Retry-After"}, dict(response.headers), wait=wait
-        )
+    def __init__(self, *, policy: retry.Policy = retry.GITHUB, **kwargs: Any) -> None:
+        self.policy = policy
+        super().__init__(**kwargs)
+
+    def new(self, **kw: Any) -> Self:
+        return super().new(policy=self.policy, **kw)
+
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
+        return retry.retry_after_seconds(response.headers.get("Retry-After"))
+
+    def get_backoff_time(self) -> float:
+        return self.policy.backoff_time(max(1, len(self.history)))
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        asked = self.get_retry_after(response) if response is not None else None
+        time.sleep(max(0.0, asked or self.get_backoff_time()))
+
+    def increment(  # type: ignore[override]  # as GithubRetry's
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: HTTPResponse | None = None,  # type: ignore[override]
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Retry:
+        if response is not None:
+            asked = self.get_retry_after(response)
+            if asked is not None and asked > self.policy.max_wait:
+                raise github.RateLimitExceededExceedsMaxWait(
+                    response.status, {"message": "Retry-After"}, dict(response.headers), wait=asked
+                )
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 @contextlib.contextmanager

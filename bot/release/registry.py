@@ -40,6 +40,7 @@ MANIFEST_TYPES = (OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST)
 LOOPBACK = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$")
 DOCKERHUB_API = "registry-1.docker.io"
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
+_UNREACHABLE = (requests.ConnectionError, requests.Timeout)  # retried, then reported
 
 
 @dataclass(frozen=True)
@@ -330,8 +331,8 @@ class RegistryClient:
         self, what: str, attempt: Callable[[int], requests.Response]
     ) -> requests.Response:
         try:
-            return retry.call(attempt, self.policy, f"{self.name}: {what}")
-        except (requests.ConnectionError, requests.Timeout) as exc:
+            return retry.call(attempt, self.policy, f"{self.name}: {what}", _UNREACHABLE)
+        except _UNREACHABLE as exc:
             raise PublishError(
                 f"{self.name}: {what} failed after {self.policy.attempts} attempts "
                 f"({type(exc).__name__})",
@@ -406,8 +407,10 @@ class RegistryClient:
             return self.session.get(realm, params=params, auth=auth, timeout=(self.timeout[0], 60))
 
         try:
-            response: requests.Response | None = retry.call(get, self.policy, f"{self.name}: token")
-        except (requests.ConnectionError, requests.Timeout):
+            response: requests.Response | None = retry.call(
+                get, self.policy, f"{self.name}: token", _UNREACHABLE
+            )
+        except _UNREACHABLE:
             response = None
         if response is not None and response.status_code in (401, 403):
             raise self._refused()

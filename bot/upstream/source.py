@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from bot.errors import ListingError, UpstreamUnavailable
-from bot.http import HttpPolicy, split_credentials
+from bot.http import HttpPolicy, Session
+from bot.http.origins import split_credentials
+from bot.http.response import BodyTooLarge, Failure, FetchError, Response
 from bot.upstream.document import DocumentError, decode_files
 from bot.upstream.failures import deadline_error, request_error, status_error
 from bot.upstream.listing import parse_listing
@@ -28,7 +29,7 @@ class HttpUpstream:
     """Upstream (or a mirror of it) reached through one shared session."""
 
     base_url: str
-    session: requests.Session
+    session: Session
     timeout: tuple[float, float] = HttpPolicy().timeout
     max_bytes: int = MAX_LISTING_BYTES
 
@@ -41,10 +42,11 @@ class HttpUpstream:
     def listing_url(self, directory: str) -> str:
         return f"{self.base_url.rstrip('/')}/{directory}/{LISTING_NAME}"
 
-    def listing(self) -> Listing:
-        documents = {d: self.document(d) for d in DIRECTORIES}
+    def listing(self, directories: Sequence[str] = DIRECTORIES) -> Listing:
+        """The listing of these upstream directories (every one by default)."""
+        documents = {d: self.document(d) for d in directories}
         listing = parse_listing(documents, self.base_url)
-        for directory in DIRECTORIES:
+        for directory in directories:
             if not any(i.product.directory == directory for i in listing.installers):
                 raise ListingError(
                     f"{self.listing_url(directory)} lists {len(documents[directory])} files but no "
@@ -61,20 +63,13 @@ class HttpUpstream:
             response = self._get(url)
             try:
                 body = self._read(url, response)
-            except requests.exceptions.ContentDecodingError as exc:
-                raise request_error(url, exc, self.session) from exc
-            except (
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ConnectionError,
-            ) as exc:
+            except FetchError as exc:
+                if exc.failure is Failure.UNDECODABLE:  # the same bytes would come again
+                    raise request_error(url, exc, self.session) from exc
                 late = deadline_error(url, self.session)
                 if late is None and attempt < _BODY_TRIES:
                     continue
-                what = (
-                    "cut off"
-                    if isinstance(exc, requests.exceptions.ChunkedEncodingError)
-                    else "stalled"
-                )
+                what = "stalled" if exc.failure is Failure.STALLED else "cut off"
                 raise late or UpstreamUnavailable(
                     f"{url}: the response body was {what} {attempt} times", "rerun later"
                 ) from exc
@@ -85,27 +80,24 @@ class HttpUpstream:
                 raise
         raise AssertionError("unreachable")
 
-    def _read(self, url: str, response: requests.Response) -> bytes:
+    def _read(self, url: str, response: Response) -> bytes:
         """The body, refusing to hold more than `max_bytes` of whatever a mirror sends."""
-        declared = response.headers.get("Content-Length", "")
+        declared = response.headers.get("Content-Length") or ""
         if declared.isdigit() and int(declared) > self.max_bytes:
+            response.close()
             raise ListingError(f"{url}: the listing is {declared} bytes, over {self.max_bytes}")
-        chunks, size = [], 0
-        for chunk in response.iter_content(chunk_size=1 << 16):
-            size += len(chunk)
-            if size > self.max_bytes:
-                response.close()
-                raise ListingError(f"{url}: the listing is over {self.max_bytes} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def _get(self, url: str) -> requests.Response:
         try:
-            # max-age=0: always revalidate the stored copy (one conditional request).
+            return response.read(self.max_bytes)
+        except BodyTooLarge:
+            raise ListingError(f"{url}: the listing is over {self.max_bytes} bytes") from None
+
+    def _get(self, url: str) -> Response:
+        try:
+            # max-age=0: intermediaries revalidate too (the session revalidates its copy).
             response = self.session.get(
-                url, headers={"Cache-Control": "max-age=0"}, stream=True, timeout=self.timeout
+                url, headers={"Cache-Control": "max-age=0"}, timeout=self.timeout
             )
-        except requests.exceptions.RequestException as exc:
+        except FetchError as exc:
             raise request_error(url, exc, self.session) from exc
         error = status_error(url, response, self.session)
         if error is not None:
@@ -114,14 +106,12 @@ class HttpUpstream:
         return response
 
     def _forget(self, url: str) -> None:
-        adapter = self.session.get_adapter(url)
-        controller = getattr(adapter, "controller", None)
-        if controller is not None:
-            controller.cache.delete(controller.cache_url(url))
+        if self.session.cache is not None:
+            self.session.cache.forget(url)
 
 
-def _decode(url: str, response: requests.Response, body: bytes) -> dict[str, Any]:
-    content_type = response.headers.get("Content-Type", "")
+def _decode(url: str, response: Response, body: bytes) -> dict[str, Any]:
+    content_type = response.headers.get("Content-Type") or ""
     if "html" in content_type or body.lstrip()[:1] == b"<":
         raise ListingError(
             f"{url}: got HTML where a JSON listing was expected", "check --upstream-url"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.http import forget_credentials
+from bot.http.origins import forget_credentials
 from tests.harness.component import unavailable
 from tests.support.mirror import Mirror
 from tests.support.upstream_data import current_documents, publish_upstream

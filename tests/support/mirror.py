@@ -9,7 +9,7 @@ byte at a time, a truncated body, or HTML in place of JSON.
 Two kinds of server: with `etags=True` (the default) it sends ETag and
 Last-Modified, like a CDN; with `etags=False` only Last-Modified, like a plain
 static server or many corporate mirrors. With `credentials` set it asks for HTTP
-basic authentication on every path.
+basic authentication on every path. With `tls` it serves https.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.support.tls import TlsFiles
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class Hit:
 
 
 class Mirror:
-    def __init__(self, etags: bool = True) -> None:
+    def __init__(self, etags: bool = True, tls: TlsFiles | None = None) -> None:
         self._resources: dict[str, Resource] = {}
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
@@ -67,6 +70,7 @@ class Mirror:
         self.etags = etags
         self.credentials: tuple[str, str] | None = None
         self.generation = 0  # bumped by reset(): a trickling answer of an earlier test stops
+        self.tls = tls  # serve https with this certificate
 
     # -- content -------------------------------------------------------------
     def publish(
@@ -118,11 +122,16 @@ class Mirror:
     def url(self) -> str:
         assert self._server is not None, "mirror not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def start(self) -> str:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
+        if self.tls is not None:
+            context = self.tls.server_context()
+            self._server.socket = context.wrap_socket(
+                self._server.socket, server_side=True, do_handshake_on_connect=False
+            )
         threading.Thread(target=self._server.serve_forever, name="mirror", daemon=True).start()
         return self.url
 
