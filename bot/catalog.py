@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +43,8 @@ _AGE_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 @dataclass(frozen=True)
 class Registry:
+    """A registry the catalog publishes to (Docker Hub, ECR...) and the namespace there."""
+
     name: str
     kind: str
     host: str
@@ -52,12 +53,16 @@ class Registry:
 
 @dataclass(frozen=True)
 class TagPolicy:
+    """How an image's tags are written: a suffix, and whether it takes `latest`."""
+
     suffix: str = ""
     latest: bool = True
 
 
 @dataclass(frozen=True)
 class BotPolicy:
+    """What the bump bot may propose for an image, and how its pull requests look."""
+
     labels: tuple[str, ...] = ("dependencies",)
     reviewers: tuple[str, ...] = ()
     assignees: tuple[str, ...] = ()
@@ -77,6 +82,8 @@ class EndOfLife:
 
 @dataclass(frozen=True)
 class Image:
+    """One image of the catalog: its product, Dockerfile, platforms, Python line and tags."""
+
     name: str
     product: Product
     dockerfile: str  # relative to the repository root
@@ -111,6 +118,8 @@ class Image:
 
 @dataclass(frozen=True)
 class Catalog:
+    """Every image of a repository and the registries they go to (`images.yaml`)."""
+
     registries: dict[str, Registry]
     images: tuple[Image, ...]
 
@@ -127,14 +136,14 @@ class Catalog:
 @cache
 def schema() -> dict[str, Any]:
     """The catalog's JSON Schema, shipped in the package."""
-    text = resources.files("bot").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    text = schema_path().read_text(encoding="utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
 
 
 def schema_path() -> Path:
     """Where the installed schema file is (for editors' `$schema` comments)."""
-    return Path(str(resources.files("bot").joinpath(SCHEMA_FILE)))
+    return Path(__file__).with_name(SCHEMA_FILE)
 
 
 @cache

@@ -11,7 +11,6 @@ import itertools
 import os
 import signal
 import stat
-import tempfile
 from pathlib import Path
 
 from bot.errors import CatalogError, DockerfileError
@@ -98,6 +97,8 @@ def _remove_leftovers(target: Path, folder: Path) -> None:
 
 
 def _replace(target: Path, data: bytes, mode: int, folder: Path) -> None:
+    import tempfile  # here, not at the top: commands that only read start faster
+
     fd, temp = tempfile.mkstemp(
         dir=folder, prefix=f".{target.name}{_TEMP_INFIX}", suffix=_TEMP_SUFFIX
     )

@@ -56,12 +56,16 @@ class PinFormat(StrEnum):
 
 @dataclass(frozen=True)
 class Span:
+    """A value's place in a file's text: [start, end) in characters."""
+
     start: int
     end: int
 
 
 @dataclass(frozen=True)
 class Pin(Named):
+    """One installer pinned in a Dockerfile or pins file: its URL, sha256 and their places."""
+
     path: str
     line: int  # 1-based line of the URL
     name: InstallerName

@@ -92,6 +92,8 @@ class Severity(StrEnum):
 
 @dataclass(frozen=True)
 class Note:
+    """A line a plan says about an image; a loud one (a warning) needs a human."""
+
     severity: Severity
     text: str  # a warning's starts with its tag: `STALE HASH: ...`
     kind: Kind | None = None  # the finding it explains, if it explains one
@@ -106,6 +108,8 @@ class Note:
 
 @dataclass(frozen=True)
 class PinChange:
+    """How one arch's pin moves: from which installer and checksum to which."""
+
     arch: str
     from_url: str  # "": no pin yet (first-pins)
     to_url: str | None  # None: this arch's pin is removed (drop-arch)
@@ -136,6 +140,8 @@ class PinChange:
 
 @dataclass(frozen=True)
 class Waiting:
+    """A release the plan holds back, and why (too young, upstream mid-upload...)."""
+
     version: Version | None  # None: no release to name yet (see `release`)
     python: str | None
     age: timedelta
@@ -156,6 +162,8 @@ class Waiting:
 
 @dataclass(frozen=True)
 class ImagePlan:
+    """What the plan does for one image: its kind, versions, pin changes and notes."""
+
     image: str
     dockerfile: str  # the file holding the pins: a line's pins file, else its Dockerfile
     product: Product
@@ -207,6 +215,8 @@ class Withheld:
 
 @dataclass(frozen=True)
 class Plan:
+    """Every image's plan, made at one moment (`now`)."""
+
     now: datetime
     images: tuple[ImagePlan, ...]
 
@@ -225,6 +235,8 @@ class Plan:
 
 @dataclass
 class _Index:
+    """The listing's installers by filename, by sha256, and by product, flavour and version."""
+
     by_filename: dict[str, Installer] = field(default_factory=dict)
     by_sha: dict[str, Installer] = field(default_factory=dict)
     # (product, flavour) -> version -> arch -> installer, Linux .sh only
@@ -287,6 +299,8 @@ class _Index:
 
 @dataclass(frozen=True)
 class _Target:
+    """The release an image moves to: its version, flavour and installer per arch."""
+
     version: Version
     python: str | None
     installers: dict[str, Installer]

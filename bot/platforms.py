@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Platform:
+    """One platform an image is built for, under each of its names."""
+
     name: str  # OCI platform, e.g. "linux/amd64"
     arch: str  # upstream installer arch and `uname -m`, e.g. "x86_64"
     arg_suffix: str  # Dockerfile ARG suffix, e.g. "LINUX64"

@@ -26,6 +26,8 @@ _VERSION = re.compile(r"^(?P<release>\d+(?:\.\d+){0,3})(?:-(?P<build>\d+))?$", r
 @functools.total_ordering
 @dataclass(frozen=True, eq=False)
 class Version:
+    """An upstream version such as `26.5.3-1` or `2025.06-0`, ordered as upstream releases them."""
+
     text: str
     release: tuple[int, ...]
     build: int | None

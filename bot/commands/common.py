@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING
 from bot.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from bot.discovery import Source
     from bot.http import HttpPolicy
-    from bot.upstream.model import Listing
+    from bot.upstream.model import Listing, Product
 
 
 # -- the repository: --root and --catalog -----------------------------------------------
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Location:
+    """Where the repository and its catalog are, as the command line names them."""
+
     root: Path  # the repository root: the catalog's paths are relative to it
     catalog: Path  # the catalog file, which may not exist yet
     named: bool = False  # the catalog was named (--catalog, CONDABOT_CATALOG): it must exist
@@ -113,6 +117,8 @@ def shown(path: Path, root: Path) -> str:
 
 @dataclass(frozen=True)
 class Upstream:
+    """Where listings and installers come from, and how patiently they are fetched."""
+
     url: str  # checked: a root a session can fetch from
     cache_dir: Path  # where listings are cached between polls
     policy: HttpPolicy  # timeouts, retries and deadlines (CONDABOT_HTTP_*)
@@ -125,7 +131,8 @@ class Upstream:
         Credentials given in the URL are kept for the mirror's origin: every session
         from `make_session` sends them there, and no printed URL carries them.
         """
-        from bot.http import HttpPolicy, default_cache_dir, url_problem
+        from bot.http import HttpPolicy, default_cache_dir
+        from bot.http.origins import url_problem
 
         problem = url_problem(args.upstream_url)
         if problem:
@@ -155,9 +162,16 @@ def add_upstream_options(parser: argparse.ArgumentParser, cache_dir: bool = True
         )
 
 
-def fetch_listing(upstream: Upstream) -> Listing:
+def fetch_listing(upstream: Upstream, products: Iterable[Product] | None = None) -> Listing:
+    """Upstream's listing: of every product, or only of the directories that list
+    `products` (a repository of Miniconda images never asks for the archive's)."""
     from bot.http import make_session
+    from bot.upstream.model import DIRECTORIES
     from bot.upstream.source import HttpUpstream
 
+    wanted: tuple[str, ...] = DIRECTORIES
+    if products is not None:
+        needed = {p.directory for p in products}
+        wanted = tuple(d for d in DIRECTORIES if d in needed)
     session = make_session(upstream.cache_dir, upstream.policy)
-    return HttpUpstream(upstream.url, session, upstream.policy.timeout).listing()
+    return HttpUpstream(upstream.url, session, upstream.policy.timeout).listing(wanted)

@@ -53,6 +53,8 @@ class PlanOptions:
 
 @dataclass(frozen=True)
 class Options:
+    """`condabot plan`'s options."""
+
     plan: PlanOptions
     json: bool
     exit_code: bool  # exit 1 when the plan has anything to apply
@@ -94,6 +96,8 @@ def _aware_datetime(text: str) -> datetime:
 
 @dataclass(frozen=True)
 class Planned:
+    """A plan with what it was made from, for the commands that act on it."""
+
     plan: Plan
     catalog: Catalog
     catalog_path: Path
@@ -128,7 +132,7 @@ def make_plan(options: PlanOptions) -> Planned:
     pins = {name: source.pins(name) for name in names}
     check_pins(catalog, pins, names)
     now = options.now or datetime.now(UTC)
-    listing = fetch_listing(options.upstream)
+    listing = fetch_listing(options.upstream, {catalog.image(n).product for n in names})
     result = plan(catalog, pins, listing, now, names)
     return Planned(
         result, catalog, location.catalog, location.root, pins, listing, source.discovery

@@ -80,6 +80,8 @@ class Named:
 
 @dataclass(frozen=True)
 class Installer(Named):
+    """One installer a listing offers: its parsed name, checksum, size, time and URL."""
+
     filename: str
     name: InstallerName
     sha256: str
