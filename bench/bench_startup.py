@@ -102,9 +102,13 @@ def main() -> None:
                 "condabot plan (1 Dockerfile)": plan_command(Path(tmp), mirror),
             }
             cpu = {name: median_cpu(command, REPO, args.runs) for name, command in figures.items()}
+            mirror.hits.clear()
+            cpu_seconds(figures["condabot plan (1 Dockerfile)"], REPO)
+            asked = [f"{h.path} {h.status}" for h in mirror.requests()]
     finally:
         mirror.stop()
     report(cpu, args.runs, args.renovate_cpu)
+    print(f"  requests of one warm plan: {len(asked)} ({', '.join(asked)}); Renovate's: 1")
 
 
 def report(cpu: dict[str, float], runs: int, renovate: float) -> None:

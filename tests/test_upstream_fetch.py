@@ -5,18 +5,12 @@ Nothing in the HTTP client is patched: every fault is produced by the mirror ser
 
 import base64
 import gzip
-import http.client
 import json
 import logging
-import select
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -26,6 +20,7 @@ from bot.http import HttpPolicy, make_session
 from bot.http.origins import split_credentials
 from bot.retry import Policy
 from bot.upstream.source import HttpUpstream
+from tests.support.http_proxy import HttpProxy
 from tests.support.mirror import Fault, Mirror
 from tests.support.tls import TlsFiles, make_tls_files
 from tests.support.upstream_data import current_documents, publish_upstream
@@ -568,72 +563,43 @@ def test_a_read_only_cache_warns_and_still_plans(
 # -- proxies ------------------------------------------------------------------------
 
 
-class ForwardProxy:
-    """An http proxy on loopback: takes absolute-URI requests and forwards them."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str | None]] = []  # (request target, Proxy-Authorization)
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                proxy.seen.append((self.path, self.headers.get("Proxy-Authorization")))
-                parts = urlsplit(self.path)
-                upstream = http.client.HTTPConnection(parts.netloc, timeout=10)
-                headers = {k: v for k, v in self.headers.items() if not k.startswith("Proxy-")}
-                upstream.request("GET", parts.path, headers=headers)
-                answer = upstream.getresponse()
-                body = answer.read()
-                self.send_response(answer.status)
-                for name, value in answer.getheaders():
-                    if name.lower() not in ("connection", "transfer-encoding", "content-length"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def forward_proxy() -> Iterator[ForwardProxy]:
-    proxy = ForwardProxy()
-    yield proxy
-    proxy.close()
+def proxy(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpProxy]:
+    """A loopback proxy; the machine's own proxy settings are cleared."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    with HttpProxy() as proxy:
+        yield proxy
+
+
+def with_user(url: str, userinfo: str) -> str:
+    return url.replace("://", f"://{userinfo}@", 1)
+
+
+def basic(userinfo: str) -> str:
+    return "Basic " + base64.b64encode(userinfo.encode()).decode()
 
 
 def test_requests_go_through_the_proxy_the_environment_names(
     mirror: Mirror,
     tmp_path: Path,
-    forward_proxy: ForwardProxy,
+    proxy: HttpProxy,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    proxied = forward_proxy.url.replace("http://", "http://carol:proxy-pw-5678@")
-    monkeypatch.setenv("HTTP_PROXY", proxied)
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("HTTP_PROXY", with_user(proxy.url, "carol:proxy-pw-5678"))
     code = main(["-vv", "upstream", "--upstream-url", mirror.url, "--cache-dir", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    credentials = "Basic " + base64.b64encode(b"carol:proxy-pw-5678").decode()
-    assert forward_proxy.seen == [
-        (f"{mirror.url}/miniconda/.files.json", credentials),
-        (f"{mirror.url}/archive/.files.json", credentials),
+    assert proxy.seen == [
+        ("GET", f"{mirror.url}/miniconda/.files.json", basic("carol:proxy-pw-5678")),
+        ("GET", f"{mirror.url}/archive/.files.json", basic("carol:proxy-pw-5678")),
     ]
     assert "proxy-pw-5678" not in out + err
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert main(["upstream", "--upstream-url", mirror.url, "--cache-dir", str(tmp_path)]) == 0
-    assert len(forward_proxy.seen) == 2  # the mirror is on the bypass list: asked directly
+    assert len(proxy.seen) == 2  # the mirror is on the bypass list: asked directly
 
 
 # -- TLS, as upstream is reached in production ----------------------------------------
@@ -680,65 +646,18 @@ def test_an_untrusted_certificate_is_refused_at_once_with_what_to_do(
     assert tls_mirror.requests() == []
 
 
-class TunnellingProxy:
-    """An http proxy on loopback that tunnels CONNECT, as corporate proxies carry https."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str | None]] = []  # (CONNECT target, Proxy-Authorization)
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def do_CONNECT(self) -> None:
-                proxy.seen.append((self.path, self.headers.get("Proxy-Authorization")))
-                host, _, port = self.path.rpartition(":")
-                with socket.create_connection((host, int(port)), timeout=10) as target:
-                    self.send_response(200, "Connection established")
-                    self.end_headers()
-                    self.wfile.flush()
-                    pipe(self.connection, target)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def pipe(a: socket.socket, b: socket.socket) -> None:
-    """Copy bytes both ways until either side closes."""
-    sockets = [a, b]
-    while True:
-        readable, _, _ = select.select(sockets, [], [], 10)
-        if not readable:
-            return
-        for source in readable:
-            data = source.recv(65536)
-            if not data:
-                return
-            (b if source is a else a).sendall(data)
-
-
 def test_https_goes_through_the_proxy_in_a_tunnel(
-    tls_mirror: Mirror, tls_files: TlsFiles, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tls_mirror: Mirror,
+    tls_files: TlsFiles,
+    tmp_path: Path,
+    proxy: HttpProxy,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    proxy = TunnellingProxy()
-    try:
-        monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.ca))
-        monkeypatch.setenv("HTTPS_PROXY", proxy.url.replace("http://", "http://dan:tunnel-pw-9@"))
-        monkeypatch.delenv("NO_PROXY", raising=False)
-        monkeypatch.delenv("no_proxy", raising=False)
-        assert upstream(tls_mirror, tmp_path).listing().installers
-    finally:
-        proxy.close()
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls_files.ca))
+    monkeypatch.setenv("HTTPS_PROXY", with_user(proxy.url, "dan:tunnel-pw-9"))
+    assert upstream(tls_mirror, tmp_path).listing().installers
     host = tls_mirror.url.removeprefix("https://")
-    credentials = "Basic " + base64.b64encode(b"dan:tunnel-pw-9").decode()
-    assert proxy.seen == [(host, credentials), (host, credentials)]
+    assert proxy.seen == [("CONNECT", host, basic("dan:tunnel-pw-9"))] * 2
     assert len(tls_mirror.requests()) == 2  # the mirror answered, through the tunnel
 
 

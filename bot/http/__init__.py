@@ -147,7 +147,8 @@ class Session:
         first, own = origin(url), userinfo(url)
         for _ in range(MAX_REDIRECTS + 1):
             credentials = (own if origin(url) == first else None) or credentials_for(url)
-            response = self._retrying(url, headers, timeout, credentials)
+            sent = {**headers, "Authorization": basic_auth(credentials)} if credentials else headers
+            response = self._retrying(url, sent, timeout)
             location = response.headers.get("Location")
             if response.status_code not in _REDIRECTS or not location:
                 return response
@@ -160,42 +161,25 @@ class Session:
         raise FetchError(Failure.REDIRECT_LOOP, f"more than {MAX_REDIRECTS} redirects")
 
     def _retrying(
-        self,
-        url: str,
-        headers: dict[str, str],
-        timeout: tuple[float, float],
-        credentials: tuple[str, str] | None,
+        self, url: str, headers: dict[str, str], timeout: tuple[float, float]
     ) -> Response:
         def attempt(_: int) -> Response:
-            return self._send(url, headers, timeout, credentials)
+            return self._send(url, headers, timeout)
 
+        what, left = f"GET {shown(url)}", self.deadline.remaining
         try:
-            return retry.call(
-                attempt,
-                self.policy.retry,
-                f"GET {shown(url)}",
-                _TRANSIENT,
-                self.deadline.remaining,
-            )
+            return retry.call(attempt, self.policy.retry, what, _TRANSIENT, left)
         except _TRANSIENT as exc:
             if self.deadline.passed():
                 raise FetchError(Failure.DEADLINE, words(exc)) from exc
             failure = Failure.TIMEOUT if isinstance(exc, TimeoutError) else Failure.CONNECT
             raise FetchError(failure, words(exc)) from exc
 
-    def _send(
-        self,
-        url: str,
-        headers: dict[str, str],
-        timeout: tuple[float, float],
-        credentials: tuple[str, str] | None,
-    ) -> Response:
+    def _send(self, url: str, headers: dict[str, str], timeout: tuple[float, float]) -> Response:
         parts = urlsplit(url)
         remaining = max(self.deadline.remaining(), 0.001)
         connection, target, sent = self._route(parts, min(timeout[0], remaining))
         sent.update(headers)
-        if credentials is not None:
-            sent["Authorization"] = basic_auth(credentials)
         deadline = self.deadline
         reader = partial(DeadlineResponse, deadline=deadline)
         connection.response_class = cast(type[http.client.HTTPResponse], reader)
@@ -215,9 +199,8 @@ class Session:
             connection.close()
             raise
         log.debug("GET %s: %d", shown(url), raw.status)
-        return Response(
-            url, raw.status, raw.msg, raw, credentials is not None, deadline, connection
-        )
+        authorized = "Authorization" in headers
+        return Response(url, raw.status, raw.msg, raw, authorized, deadline, connection)
 
     def _route(
         self, parts: SplitResult, timeout: float
