@@ -11,6 +11,7 @@ A kept answer is never served unasked: the session revalidates it on every reque
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
@@ -28,10 +29,10 @@ _FOLDER = "http"
 
 @dataclass(frozen=True)
 class Stored:
-    """A kept answer: its validators, and where its body starts in its file."""
+    """A kept answer: its validators and its body, read at once (a run that replaces the
+    file meanwhile cannot pair these validators with another body)."""
 
-    path: Path
-    offset: int
+    body: bytes
     etag: str | None
     last_modified: str | None
     content_type: str | None
@@ -55,9 +56,7 @@ class Stored:
         return message
 
     def open(self) -> BinaryIO:
-        body = self.path.open("rb")
-        body.seek(self.offset)
-        return body
+        return io.BytesIO(self.body)
 
 
 class Entry:
@@ -101,20 +100,14 @@ class Cache:
 
     def load(self, url: str) -> Stored | None:
         """The kept answer for `url`, or None (none kept, or the file is not one of ours)."""
-        path = self._path(url)
         try:
-            with path.open("rb") as file:
-                head = file.readline(64 * 1024)
-                size = os.fstat(file.fileno()).st_size - len(head)
-        except OSError:
-            return None
-        try:
+            head, _, body = self._path(url).read_bytes().partition(b"\n")
             meta = json.loads(head)
-        except ValueError:
+        except (OSError, ValueError):
             return None
-        if not isinstance(meta, dict) or meta.get("url") != url or meta.get("size") != size:
+        if not isinstance(meta, dict) or meta.get("url") != url or meta.get("size") != len(body):
             return None  # not ours, or not whole
-        return Stored(path, len(head), _text(meta, "etag"), _text(meta, "last_modified"),
+        return Stored(body, _text(meta, "etag"), _text(meta, "last_modified"),
                       _text(meta, "content_type"))  # fmt: skip
 
     def entry(self, url: str, headers: Message) -> Entry | None:
