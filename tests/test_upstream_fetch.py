@@ -212,6 +212,16 @@ def test_truncated_body_is_fetched_again(mirror: Mirror, tmp_path: Path) -> None
     assert mirror.requests(LISTING)[0].body_bytes == 100
 
 
+def test_a_chunked_listing_is_read_whole_and_one_cut_off_is_fetched_again(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    mirror.inject(Fault(LISTING, chunked=True))
+    first = upstream(mirror, tmp_path / "a").listing()
+    mirror.inject(Fault(LISTING, chunked=True, truncate_to=10_000))  # inside the third chunk
+    assert upstream(mirror, tmp_path / "b").listing() == first
+    assert [h.body_bytes < 20_000 for h in mirror.requests(LISTING)] == [False, True, False]
+
+
 def test_body_truncated_every_time_is_unavailable(mirror: Mirror, tmp_path: Path) -> None:
     mirror.inject(Fault(LISTING, truncate_to=100), times=5)
     with pytest.raises(UpstreamUnavailable, match="cut off 3 times"):

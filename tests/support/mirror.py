@@ -44,6 +44,7 @@ class Fault:
     headers: tuple[tuple[str, str], ...] = ()
     delay: float = 0.0
     truncate_to: int | None = None  # send only this many body bytes, then close
+    chunked: bool = False  # Transfer-Encoding: chunked (4 kB chunks), as CDNs often send
     body: bytes | None = None
     content_type: str = "text/html"
     stall: float = 0.0  # seconds of silence between the headers and the body
@@ -233,7 +234,10 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             try:
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                if status != 304:
+                if fault and fault.chunked:
+                    self.send_header("Transfer-Encoding", "chunked")
+                    sent = _chunked(sent, complete=length is None or length == len(body))
+                elif status != 304:
                     self.send_header("Content-Length", str(len(body) if length is None else length))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
@@ -263,3 +267,12 @@ def _handler_for(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 time.sleep(pause)
 
     return Handler
+
+
+def _chunked(body: bytes, complete: bool) -> bytes:
+    """`body` in chunked transfer coding; cut off inside its last chunk unless `complete`."""
+    pieces = [body[i : i + 4096] for i in range(0, len(body), 4096)]
+    coded = b"".join(b"%x\r\n%s\r\n" % (4096, piece) for piece in pieces)
+    if complete:
+        return b"".join(b"%x\r\n%s\r\n" % (len(p), p) for p in pieces) + b"0\r\n\r\n"
+    return coded[: len(coded) - 2]  # the last chunk claims 4 kB and ends short
