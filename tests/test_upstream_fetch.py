@@ -591,14 +591,18 @@ def basic(userinfo: str) -> str:
     return "Basic " + base64.b64encode(userinfo.encode()).decode()
 
 
+@pytest.mark.parametrize("variable", ["HTTP_PROXY", "http_proxy", "ALL_PROXY"])
 def test_requests_go_through_the_proxy_the_environment_names(
     mirror: Mirror,
     tmp_path: Path,
     proxy: HttpProxy,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    variable: str,
 ) -> None:
-    monkeypatch.setenv("HTTP_PROXY", with_user(proxy.url, "carol:proxy-pw-5678"))
+    monkeypatch.delenv("ALL_PROXY", raising=False)
+    monkeypatch.delenv("all_proxy", raising=False)
+    monkeypatch.setenv(variable, with_user(proxy.url, "carol:proxy-pw-5678"))
     code = main(["-vv", "upstream", "--upstream-url", mirror.url, "--cache-dir", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -610,6 +614,21 @@ def test_requests_go_through_the_proxy_the_environment_names(
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert main(["upstream", "--upstream-url", mirror.url, "--cache-dir", str(tmp_path)]) == 0
     assert len(proxy.seen) == 2  # the mirror is on the bypass list: asked directly
+
+
+def test_a_proxy_that_is_not_http_is_a_usage_error(
+    mirror: Mirror,
+    tmp_path: Path,
+    proxy: HttpProxy,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "socks5://erin:socks-pw-42@127.0.0.1:1080")
+    code = main(["upstream", "--upstream-url", mirror.url, "--cache-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert "is not an http:// proxy" in err and "socks-pw-42" not in err
+    assert mirror.requests() == []
 
 
 # -- TLS, as upstream is reached in production ----------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 from bot import secrets
-from bot.http.response import Failure, FetchError
+from bot.errors import UsageError
 
 
 def url_problem(url: str) -> str | None:
@@ -104,11 +104,15 @@ def proxy_for(parts: SplitResult) -> str | None:
         return None
     from urllib.request import getproxies_environment, proxy_bypass
 
-    proxy = getproxies_environment().get(parts.scheme)
+    proxies = getproxies_environment()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
     if not proxy or proxy_bypass(hostport(parts)):
         return None
     proxy = proxy if "://" in proxy else f"http://{proxy}"
     if not proxy.startswith("http://"):
-        raise FetchError(Failure.BAD_URL, f"only http:// proxies are supported, not {shown(proxy)}")
+        raise UsageError(
+            f"the environment's {parts.scheme} proxy {shown(proxy)} is not an http:// proxy",
+            "condabot reaches upstream through http:// proxies only: set one, or unset it",
+        )
     secrets.register((userinfo(proxy) or ("", ""))[1])
     return proxy
