@@ -7,6 +7,7 @@ import base64
 import gzip
 import json
 import logging
+import os
 import time
 from collections.abc import Iterator
 from email.utils import formatdate
@@ -560,6 +561,21 @@ def test_a_damaged_cache_costs_one_download_never_a_wrong_listing(
     mirror.hits.clear()
     assert upstream(mirror, tmp_path).listing() == first
     assert [h.status for h in mirror.requests()] == [200, 200]
+
+
+def test_partial_files_of_a_killed_run_are_swept_and_a_live_one_is_left(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    upstream(mirror, tmp_path).listing()
+    kept = next(p for p in (tmp_path / "http").iterdir() if "miniconda" in p.name)
+    killed, live = (kept.with_name(f"{kept.name}.{pid}.partial") for pid in (4_000_001, 4_000_002))
+    killed.write_bytes(b'{"url": "half a')
+    live.write_bytes(b'{"url": "being written')
+    os.utime(killed, (time.time() - 7200, time.time() - 7200))
+    entry = {"sha256": "b" * 64, "size": 10, "mtime": 2e9}  # a new release: a 200, kept
+    mirror.publish_listing("miniconda", {"Miniconda3-py314_27.1.0-0-Linux-x86_64.sh": entry})
+    assert upstream(mirror, tmp_path).listing().installers
+    assert not killed.exists() and live.exists()
 
 
 def test_a_read_only_cache_warns_and_still_plans(

@@ -2,19 +2,23 @@
 
 An answer is kept only whole (its body read to the end and decoded) and only with a
 validator (ETag or Last-Modified), never with `Cache-Control: no-store`. Each is one file,
-`<cache dir>/http/<the URL, quoted>.<its CRC-32>`: a line of JSON (URL, validators, Content-Type,
-body size), then the body. It is written to a temporary file and renamed into place, so a
-crash or a second run at the same time leaves the old copy or the new one, never half of
-either; a file damaged since is ignored (one full download), never served.
-A kept answer is never served unasked: the session revalidates it on every request.
+`<cache dir>/http/<the URL, quoted>.<its CRC-32>`: a line of JSON (URL, validators,
+Content-Type, body size), then the body. It is written to a temporary file and renamed into
+place, so a crash or a second run at the same time leaves the old copy or the new one,
+never half of either (a run killed mid-write leaves a `.partial` file, swept by a later
+write); a file damaged since is ignored (one full download), never served. A kept answer is
+never served unasked: the session revalidates it on every request.
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import io
 import json
 import logging
 import os
+import time
 import zlib
 from dataclasses import dataclass
 from email.message import Message
@@ -84,6 +88,16 @@ class Entry:
             # Only costs a full download next time: worth a word, not the run.
             log.warning("cannot keep %s in the cache: %s", self._path, exc.strerror or exc)
             partial.unlink(missing_ok=True)
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove the partial files of runs killed mid-write: of this URL, over an hour old
+        (a younger one may be another run's, still writing)."""
+        cutoff = time.time() - 3600
+        for stale in self._path.parent.glob(f"{glob.escape(self._path.name)}.*.partial"):
+            with contextlib.suppress(OSError):
+                if stale.stat().st_mtime < cutoff:
+                    stale.unlink()
 
     def discard(self) -> None:
         self._chunks = []
