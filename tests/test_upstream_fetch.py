@@ -505,17 +505,21 @@ def test_a_url_with_credentials_given_straight_to_a_session_still_authenticates(
 # -- bodies: content encodings, the cache on disk ------------------------------------
 
 
-def gzipped_listing(mirror: Mirror) -> Fault:
+def gzipped_listing(mirror: Mirror, members: int) -> Fault:
     good = mirror.resource(LISTING)
     assert good is not None
+    step = len(good.body) // members + 1
+    body = b"".join(gzip.compress(good.body[i : i + step]) for i in range(0, len(good.body), step))
     headers = (("Content-Encoding", "gzip"), ("ETag", good.etag))
-    return Fault(LISTING, body=gzip.compress(good.body), content_type="application/json",
-                 headers=headers)  # fmt: skip
+    return Fault(LISTING, body=body, content_type="application/json", headers=headers)
 
 
-def test_a_gzipped_listing_is_decoded_kept_and_revalidated(mirror: Mirror, tmp_path: Path) -> None:
-    fault = gzipped_listing(mirror)
-    mirror.inject(fault)
+@pytest.mark.parametrize("members", [1, 3])
+def test_a_gzipped_listing_is_decoded_kept_and_revalidated(
+    mirror: Mirror, tmp_path: Path, members: int
+) -> None:
+    # gzip allows members one after another: each must be decoded, not only the first.
+    mirror.inject(gzipped_listing(mirror, members))
     first = upstream(mirror, tmp_path).listing()
     assert mirror.requests(LISTING)[0].headers["Accept-Encoding"] == "gzip, deflate"
     mirror.hits.clear()

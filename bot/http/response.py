@@ -8,13 +8,14 @@ buffer.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import http.client
 import io
 import socket
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from email.message import Message
 from types import TracebackType
@@ -139,6 +140,9 @@ class _Decoder:
             while data:
                 out = self._zlib.decompress(data, size)
                 data = self._zlib.unconsumed_tail
+                if self._zlib.eof and self._zlib.unused_data and self._name != "deflate":
+                    data = self._zlib.unused_data  # gzip allows members one after another
+                    self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
                 if out:
                     yield out
         except zlib.error as exc:
@@ -184,7 +188,7 @@ class Response:
         """Write the body to `entry` as it streams; stored once read to its end."""
         self._keep = entry
 
-    def chunks(self, size: int = 1 << 16) -> Iterator[bytes]:
+    def chunks(self, size: int = 1 << 16) -> Generator[bytes, None, None]:
         """The decoded body, at most `size` bytes a piece; FetchError if it breaks off."""
         keep, self._keep = self._keep, None
         try:
@@ -205,11 +209,12 @@ class Response:
     def read(self, limit: int) -> bytes:
         """The whole decoded body, or FetchError; at most `limit` bytes are held."""
         chunks, size = [], 0
-        for chunk in self.chunks():
-            size += len(chunk)
-            if size > limit:
-                raise BodyTooLarge(limit)
-            chunks.append(chunk)
+        with contextlib.closing(self.chunks()) as pieces:
+            for chunk in pieces:
+                size += len(chunk)
+                if size > limit:
+                    raise BodyTooLarge(limit)
+                chunks.append(chunk)
         return b"".join(chunks)
 
     def _read(self, size: int) -> bytes:
