@@ -490,6 +490,25 @@ def test_upstream_errors_never_print_mirror_credentials(
     assert f"{mirror.url}{LISTING}" in final
 
 
+def test_without_credentials_in_the_url_netrc_is_read_for_the_host(
+    mirror: Mirror,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    mirror.credentials = ("frank", "netrc-pw-2468")
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login frank password netrc-pw-2468\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    args = ["-vv", "upstream", "--upstream-url", mirror.url, "--cache-dir", str(tmp_path / "c")]
+    code = main(args)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "netrc-pw-2468" not in out + err
+    assert {h.status for h in mirror.requests()} == {200}
+
+
 def test_a_url_with_credentials_given_straight_to_a_session_still_authenticates(
     mirror: Mirror,
 ) -> None:

@@ -42,10 +42,11 @@ def shown(url: str) -> str:
 
 
 def userinfo(url: str) -> tuple[str, str] | None:
-    userinfo, at, _ = urlsplit(url).netloc.rpartition("@")
+    """The (user, password) a URL carries before its host, unquoted; None without."""
+    info, at, _ = urlsplit(url).netloc.rpartition("@")
     if not at:
         return None
-    username, _, password = (unquote(p) for p in userinfo.partition(":"))
+    username, _, password = (unquote(p) for p in info.partition(":"))
     return username, password
 
 
