@@ -34,7 +34,7 @@ def upstream(mirror: Mirror, cache: Path | None, retries: int = 4, **policy: flo
         **{"read_timeout": 1.0, **policy},  # type: ignore[arg-type]
         retry=Policy(retries=retries, backoff=0.05),
     )
-    return HttpUpstream(mirror.url, make_session(cache, settings), settings.timeout)
+    return HttpUpstream(mirror.url, make_session(cache, settings))
 
 
 @pytest.fixture(autouse=True)
@@ -349,7 +349,7 @@ def test_connection_refused_is_unavailable(tmp_path: Path) -> None:
     mirror.stop()
     settings = HttpPolicy(retry=Policy(retries=1, backoff=0.01))
     with pytest.raises(UpstreamUnavailable, match=r"cannot connect|every retry"):
-        HttpUpstream(url, make_session(tmp_path, settings), settings.timeout).listing()
+        HttpUpstream(url, make_session(tmp_path, settings)).listing()
 
 
 # -- the command ---------------------------------------------------------------
@@ -517,7 +517,7 @@ def test_a_url_with_credentials_given_straight_to_a_session_still_authenticates(
     split_credentials(mirror.url.replace("http://", "http://ann:an-old-password@"))
     mirror.credentials = ("ann", "pw-of-ann-1234")
     url = mirror.url.replace("http://", "http://ann:pw-of-ann-1234@") + LISTING
-    with make_session(None).get(url, timeout=(5, 5)) as response:
+    with make_session(None).get(url) as response:
         assert response.status_code == 200 and response.authorized
 
 

@@ -174,4 +174,4 @@ def fetch_listing(upstream: Upstream, products: Iterable[Product] | None = None)
         needed = {p.directory for p in products}
         wanted = tuple(d for d in DIRECTORIES if d in needed)
     session = make_session(upstream.cache_dir, upstream.policy)
-    return HttpUpstream(upstream.url, session, upstream.policy.timeout).listing(wanted)
+    return HttpUpstream(upstream.url, session).listing(wanted)

@@ -114,12 +114,7 @@ class Session:
         self.deadline = self.run_deadline  # the current request's
         self._tls: ssl.SSLContext | None = None
 
-    def get(
-        self,
-        url: str,
-        headers: Mapping[str, str] | None = None,
-        timeout: tuple[float, float] | None = None,
-    ) -> Response:
+    def get(self, url: str, headers: Mapping[str, str] | None = None) -> Response:
         """The answer to GET `url` after redirects and retries: any status, for the caller
         to judge; FetchError when there is none."""
         per_request = Deadline(
@@ -133,10 +128,10 @@ class Session:
             raise FetchError(Failure.DEADLINE, f"the {self.deadline} has passed")
         stored = self.cache.load(url) if self.cache is not None else None
         sent = {**self.headers, **(headers or {}), **(stored.validators if stored else {})}
-        response = self._follow(url, sent, timeout or self.policy.timeout)
+        response = self._follow(url, sent, self.policy.timeout)
         if stored is not None and response.status_code == 304:
             response.close()
-            return Response(url, 200, stored.headers(), stored.open())
+            return Response(200, stored.headers(), stored.open())
         if self.cache is not None and response.status_code == 200:
             entry = self.cache.entry(url, response.headers)
             if entry is not None:
@@ -200,7 +195,7 @@ class Session:
             raise
         log.debug("GET %s: %d", shown(url), raw.status)
         authorized = "Authorization" in headers
-        return Response(url, raw.status, raw.msg, raw, authorized, deadline, connection)
+        return Response(raw.status, raw.msg, raw, authorized, deadline, connection)
 
     def _route(
         self, parts: SplitResult, timeout: float

@@ -167,7 +167,6 @@ class Response:
 
     def __init__(
         self,
-        url: str,
         status_code: int,
         headers: Message,
         body: BinaryIO | http.client.HTTPResponse,
@@ -175,7 +174,6 @@ class Response:
         deadline: Deadline | None = None,
         connection: http.client.HTTPConnection | None = None,
     ) -> None:
-        self.url = url  # the last hop's (after redirects)
         self.status_code = status_code
         self.headers = headers
         self.authorized = authorized  # credentials were sent with the request

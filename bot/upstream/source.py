@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import ListingError, UpstreamUnavailable
-from bot.http import HttpPolicy, Session
+from bot.http import Session
 from bot.http.origins import split_credentials
 from bot.http.response import BodyTooLarge, Failure, FetchError, Response
 from bot.upstream.document import DocumentError, decode_files
@@ -30,7 +30,6 @@ class HttpUpstream:
 
     base_url: str
     session: Session
-    timeout: tuple[float, float] = HttpPolicy().timeout
     max_bytes: int = MAX_LISTING_BYTES
 
     def __post_init__(self) -> None:
@@ -94,9 +93,7 @@ class HttpUpstream:
     def _get(self, url: str) -> Response:
         try:
             # max-age=0: intermediaries revalidate too (the session revalidates its copy).
-            response = self.session.get(
-                url, headers={"Cache-Control": "max-age=0"}, timeout=self.timeout
-            )
+            response = self.session.get(url, headers={"Cache-Control": "max-age=0"})
         except FetchError as exc:
             raise request_error(url, exc, self.session) from exc
         error = status_error(url, response, self.session)
